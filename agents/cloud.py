@@ -1,0 +1,110 @@
+"""Clouds: hyperscalers, neoclouds and build-on-spec landlords (one class, different parameters)."""
+
+from __future__ import annotations
+
+from agents.base import Firm
+from sim.config import Cloud as CloudParams
+from sim.economics import cloud_spot_ask, default_probability, offtake_quote
+
+
+class Cloud(Firm):
+    """A cloud provider that builds data centres, sells offtake and spot capacity, and borrows.
+
+    It quotes offtake from its full cost and its expected spot price, builds on spec when it
+    expects prices above full cost (adaptive expectations: the source of boom-bust cycles),
+    finances projects with cash and loans, and defaults when it cannot pay and cannot refinance.
+    """
+
+    kind = "cloud"
+
+    def __init__(self, model, uid: str, p: CloudParams):
+        super().__init__(model, uid, p.name)
+        self.p = p
+        self.expected_price = 0.0          # adaptive expectation of the spot price, $B/EGW-month
+        self.blocks: list = []             # operational Project records
+        self.fleet_gw = 0.0
+        self.fleet_egw = 0.0
+        self.fleet_efficiency = 1.0
+        self.contracted_gw_now = 0.0       # delivered to contracts this month
+        self.idle_egw = 0.0
+        self.hoarded_egw = 0.0
+        self.land_used_gw = 0.0
+        self.book_value_busd = 0.0
+        self.spot_sold_egw = 0.0
+
+    # ---------------------------------------------------------------- fleet
+    def refresh_fleet(self) -> None:
+        """Recompute fleet size, efficiency and book value from its operational blocks."""
+        gw = egw = bv = 0.0
+        for b in self.blocks:
+            gw += b.gw
+            egw += b.gw * b.efficiency
+            bv += b.capex_busd
+        self.fleet_gw, self.fleet_egw, self.book_value_busd = gw, egw, bv
+        self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
+
+    def assets_busd(self) -> float:
+        pipeline = sum(pr.capex_busd for pr in self.model.projects_of(self.uid) if pr.status == "construction")
+        return max(self.cash_busd, 0.0) + self.book_value_busd + pipeline
+
+    def leverage(self) -> float:
+        a = self.assets_busd()
+        return self.debt_busd / a if a > 1e-9 else (1.0 if self.debt_busd > 0 else 0.0)
+
+    def default_probability(self) -> float:
+        """Annual default probability: debt service + operating cost vs revenue and other cash flow."""
+        service = sum(l.principal * (l.rate + 12.0 / max(l.maturity - self.model.tick, 1))
+                      for l in self.model.loans_of(self.uid))
+        inflow = 12.0 * (self.revenue_busd + self.p.other_business_busd_per_month)
+        runway = 60.0 if self.p.other_business_busd_per_month > 0.5 else self.cash_busd / max(service / 12.0, 0.05)
+        return default_probability(service / max(inflow, 0.1), runway)
+
+    # ---------------------------------------------------------------- spot
+    def spot_offer(self, floor: float, cap: float) -> tuple[float, float]:
+        """(ask, quantity) of its uncontracted idle capacity; a share is held back for its own lab."""
+        idle = max(self.fleet_egw - self.contracted_gw_now * self.fleet_efficiency, 0.0)
+        self.hoarded_egw = idle * self.p.hoard_share if self.p.hosts_lab else 0.0
+        self.idle_egw = idle - self.hoarded_egw
+        frac = self.idle_egw / self.fleet_egw if self.fleet_egw > 0 else 0.0
+        return cloud_spot_ask(floor, self.expected_price, frac, cap), self.idle_egw
+
+    def update_expectation(self, spot_price: float) -> None:
+        """Adaptive expectations: move the expected price toward the latest spot price."""
+        lam = self.p.expectation_speed
+        self.expected_price += lam * (spot_price - self.expected_price)
+
+    # ---------------------------------------------------------------- offtake and building
+    def land_left_gw(self) -> float:
+        return max(self.p.land_bank_gw - self.land_used_gw, 0.0)
+
+    def can_take_gw(self) -> float:
+        """GW of new commitments it can take: free operational capacity plus land, unless over-levered."""
+        if not self.alive or self.leverage() > self.p.max_leverage:
+            return 0.0
+        free_now = max(self.fleet_gw - self.committed_gw(), 0.0)
+        return free_now + self.land_left_gw()
+
+    def committed_gw(self) -> float:
+        return sum(c.gw for c in self.model.contracts_of_cloud(self.uid) if c.status in ("signed", "active"))
+
+    def pipeline_gw(self) -> float:
+        return sum(pr.gw for pr in self.model.projects_of(self.uid)
+                   if pr.status in ("announced", "permitting", "interconnection", "construction"))
+
+    def quote(self, full_cost_gw_month: float, full_cost_egw_month: float) -> float:
+        """Offtake price per GW-month."""
+        ratio = self.expected_price / full_cost_egw_month if full_cost_egw_month > 0 else 1.0
+        return offtake_quote(full_cost_gw_month, self.p.target_margin, ratio)
+
+    def spec_build_gw(self, market_gap_egw: float, full_cost_egw_month: float, frontier_eff: float) -> float:
+        """GW to build on spec: when it expects prices above full cost, a share of the market's
+        projected shortfall, bounded by its land, project size and leverage. Every cloud sees the same
+        public gap, so their combined appetite can overbuild."""
+        if not self.alive or self.leverage() > self.p.max_leverage or market_gap_egw <= 0:
+            return 0.0
+        margin = self.expected_price / full_cost_egw_month - 1.0 if full_cost_egw_month > 0 else 0.0
+        if margin <= 0:
+            return 0.0
+        gw = self.p.spec_appetite * min(margin, 1.0) * market_gap_egw / frontier_eff
+        gw = min(gw, self.p.max_project_gw, self.land_left_gw())
+        return gw if gw >= 0.05 else 0.0

@@ -1,0 +1,139 @@
+"""AI labs: serve demand with the compute they have, bet on future compute, raise money, train."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from agents.base import Firm
+from sim.config import Lab as LabParams
+from sim.economics import default_probability, quality_gain
+
+
+class Lab(Firm):
+    """An AI lab (OpenAI-, Anthropic-, xAI-like, or a fringe of small labs).
+
+    Each month it serves its share of demand, buys spot compute for what it cannot serve,
+    resells or trains on idle compute, forecasts its needs and requests offtake ahead of them
+    (its forward bet: ``aggressiveness``), and raises equity when its runway is short.
+    """
+
+    kind = "lab"
+
+    def __init__(self, model, uid: str, p: LabParams):
+        super().__init__(model, uid, p.name)
+        self.p = p
+        self.quality = p.initial_quality
+        self.weight = 1.0                 # user base; acquisitions add the target's
+        self.own_egw = 0.0                # owned capacity (effective GW)
+        self.demand_egw = 0.0
+        self.served_egw = 0.0
+        self.idle_egw = 0.0
+        self.train_egw = 0.0
+        self.unmet_egw = 0.0
+        self.share = 0.0
+        self.demand_hist: deque[float] = deque(maxlen=13)
+        self.revenue_hist: deque[float] = deque(maxlen=13)
+        self.burn_busd = 0.0              # monthly net cash outflow (smoothed)
+        self.equity_raised_busd = 0.0
+        self.valuation_busd = 0.0
+
+    # ---------------------------------------------------------------- serving
+    def contracted_egw(self) -> float:
+        """Compute delivered to it this month under its offtake contracts, effective GW."""
+        return sum(c.delivered_gw * self.model.clouds_by_id[c.cloud].fleet_efficiency
+                   for c in self.model.contracts_of_lab(self.uid) if c.status == "active")
+
+    def plan_serving(self) -> None:
+        """Split its compute between inference (up to demand) and training; the rest is idle."""
+        have = self.own_egw + self.contracted_egw()
+        want = self.demand_egw / (1.0 - self.p.training_share)
+        infer = min(self.demand_egw, have * (1.0 - self.p.training_share)) if want > have else self.demand_egw
+        self.served_egw = infer
+        self.unmet_egw = self.demand_egw - infer
+        used = min(have, want)
+        self.train_egw = used - infer
+        self.idle_egw = have - used
+        if not self.p.resell_idle:           # keep idle compute and train on it
+            self.train_egw += self.idle_egw
+            self.idle_egw = 0.0
+
+    def spot_bids(self, revenue_per_egw: float, cap: float) -> list[tuple[float, float]]:
+        """Two-step demand curve for spot compute: half its unmet demand at its strategic
+        willingness to pay, half at break-even revenue; bounded by what its cash can pay."""
+        if self.unmet_egw <= 1e-9:
+            return []
+        hi = min(revenue_per_egw * self.p.wtp_multiple, cap)
+        lo = min(revenue_per_egw, hi)
+        afford = max(self.cash_busd, 0.0) / max(hi, 1e-9)
+        q = min(self.unmet_egw, afford)
+        return [(hi, 0.5 * q), (lo, 0.5 * q)]
+
+    # ---------------------------------------------------------------- planning
+    def growth_estimate(self) -> float:
+        """Its demand growth over the last year (adaptive, clipped), annual fraction."""
+        h = self.demand_hist
+        if len(h) < 4 or h[0] <= 0:
+            return self.model.cfg.market.demand_growth_per_year
+        months = len(h) - 1
+        g = (h[-1] / h[0]) ** (12.0 / months) - 1.0
+        return min(max(g, -0.5), 5.0)
+
+    def committed_egw(self, frontier_eff: float) -> float:
+        """Compute it owns or has contracted, including contracts not yet delivered."""
+        tot = self.own_egw
+        for c in self.model.contracts_of_lab(self.uid):
+            if c.status == "active":
+                tot += c.gw * self.model.clouds_by_id[c.cloud].fleet_efficiency
+            elif c.status == "signed":
+                tot += c.gw * frontier_eff
+        return tot
+
+    def offtake_request_gw(self, frontier_eff: float, annual_cost_per_gw: float) -> float:
+        """GW of new offtake to request: forecast need at its horizon x aggressiveness, minus what it
+        has, bounded by what it dares to commit relative to revenue and cash (risk tolerance)."""
+        p = self.p
+        horizon_years = p.planning_horizon_months / 12.0
+        forecast = self.demand_egw * (1.0 + self.growth_estimate()) ** horizon_years
+        target = forecast / (1.0 - p.training_share) * p.aggressiveness * self.model.cfg.scale.lab_aggressiveness
+        gap_egw = target - self.committed_egw(frontier_eff)
+        if gap_egw <= 0.02 * max(target, 1e-9) or gap_egw < 0.05:
+            return 0.0
+        # affordability: new annual commitments <= tolerance x (revenue run-rate + cash spread over the horizon)
+        annual_rev = 12.0 * self.revenue_busd
+        existing = 12.0 * sum(c.gw * c.price for c in self.model.contracts_of_lab(self.uid)
+                              if c.status in ("signed", "active"))
+        room = p.risk_tolerance * (2.0 * annual_rev + self.cash_busd / max(horizon_years, 0.5)) - existing
+        if room <= 0:
+            return 0.0
+        gw = min(gap_egw / frontier_eff, room / max(annual_cost_per_gw, 1e-9))
+        return gw if gw >= 0.05 else 0.0
+
+    # ---------------------------------------------------------------- credit and funding
+    def annual_obligations(self) -> float:
+        return 12.0 * sum(c.gw * c.price * c.top_share for c in self.model.contracts_of_lab(self.uid)
+                          if c.status in ("signed", "active"))
+
+    def runway_months(self) -> float:
+        return self.cash_busd / self.burn_busd if self.burn_busd > 1e-9 else 60.0
+
+    def default_probability(self) -> float:
+        """Annual default probability as creditors see it (burden of commitments vs revenue, liquidity)."""
+        burden = self.annual_obligations() / max(12.0 * self.revenue_busd, 0.1)
+        return default_probability(burden, self.runway_months())
+
+    def revenue_growth(self) -> float:
+        h = self.revenue_hist
+        if len(h) < 4 or h[0] <= 1e-9:
+            return 0.0
+        return (h[-1] / h[0]) ** (12.0 / (len(h) - 1)) - 1.0
+
+    def funding_need(self) -> float:
+        """Cash it wants to raise now: enough for twice its minimum runway, if the runway is short."""
+        if self.burn_busd <= 1e-9 or self.runway_months() >= self.p.min_runway_months:
+            return 0.0
+        return 2.0 * self.p.min_runway_months * self.burn_busd - self.cash_busd
+
+    # ---------------------------------------------------------------- training
+    def train(self, stall: float) -> None:
+        """Turn training compute into capability (diminishing returns)."""
+        self.quality += quality_gain(self.train_egw, self.model.quality_scale, self.p.training_efficiency, stall)

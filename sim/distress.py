@@ -1,0 +1,276 @@
+"""Insolvency and M&A: distress, rescue financing, acquisitions, defaults, cascades, liquidation.
+
+A firm is distressed in a month when it could not pay an obligation (the ledger never lets
+cash go negative; the shortfall is recorded as unpaid). It first seeks rescue money; a lab
+that finds none is auctioned to acquirers with cash (and, for labs, surplus compute); a firm
+nobody rescues or buys defaults. A default makes its unpaid obligations and terminated
+contracts losses of its counterparties; a later default of such a counterparty within
+``CASCADE_WINDOW`` months is recorded as triggered by it (a cascade). A defaulted cloud's
+capacity is sold at a discount to a rival (which then prices lower: a deeper glut) or
+stranded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import ComputeMarketModel
+
+CASCADE_WINDOW = 6          # months a counterparty loss can trigger a default
+LIQUIDATION_DISCOUNT = 0.35 # price of liquidated capacity / book value (fire sale)
+DISTRESS_DISCOUNT = 0.5     # valuation haircut in rescue rounds and distressed sales
+
+
+@dataclass
+class Stats:
+    """Running counts of distress outcomes for the run's metrics."""
+
+    defaults: list[dict] = field(default_factory=list)        # {tick, uid, kind, trigger}
+    acquisitions: list[dict] = field(default_factory=list)    # {tick, acquirer, target, price}
+    liquidated_gw: float = 0.0
+    stranded_gw: float = 0.0
+    vendor_losses_busd: float = 0.0
+    lender_losses_busd: float = 0.0
+    counterparty_losses: dict[str, list[tuple[int, str, float]]] = field(default_factory=dict)  # victim -> (tick, culprit, amt)
+
+
+def _note_loss(m: "ComputeMarketModel", victim: str, culprit: str, amount: float) -> None:
+    if amount > 1e-9:
+        m.stats.counterparty_losses.setdefault(victim, []).append((m.tick, culprit, amount))
+
+
+def _trigger_of(m: "ComputeMarketModel", uid: str) -> str:
+    """The defaulted counterparty whose losses most recently hit ``uid`` within the window, if any."""
+    defaulted = {d["uid"] for d in m.stats.defaults}
+    best, best_amt = "", 0.0
+    for tick, culprit, amt in m.stats.counterparty_losses.get(uid, []):
+        if culprit in defaulted and m.tick - tick <= CASCADE_WINDOW and amt > best_amt:
+            best, best_amt = culprit, amt
+    return best
+
+
+def resolve(m: "ComputeMarketModel") -> None:
+    """Month-end distress resolution, labs first (their failures flow to clouds), then clouds.
+
+    Repeats until no new default appears, so a cascade can run within the month.
+    """
+    unpaid = m.monthly["unpaid"]
+    for _ in range(10):
+        progressed = False
+        owed: dict[str, list[tuple[str, float, str]]] = {}
+        for payer, payee, amt, kind in unpaid:
+            owed.setdefault(payer, []).append((payee, amt, kind))
+        unpaid.clear()
+        for uid, debts in owed.items():
+            firm = m.firms_by_id[uid]
+            if not firm.alive:
+                for payee, amt, _k in debts:
+                    _note_loss(m, payee, uid, amt)
+                continue
+            if firm.kind == "lab":
+                progressed |= _resolve_lab(m, firm, debts)
+            elif firm.kind == "cloud":
+                progressed |= _resolve_cloud(m, firm, debts)
+            else:   # chipmaker / financier: losses absorbed, vendor financing stops via its cash
+                for payee, amt, _k in debts:
+                    _note_loss(m, payee, uid, amt)
+        if not unpaid and not progressed:
+            break
+
+
+def _settle(m, firm, debts) -> None:
+    for payee, amt, kind in debts:
+        m.ledger.pay(firm.uid, payee, amt, kind + "_arrears")
+
+
+def _resolve_lab(m, lab, debts) -> bool:
+    total = sum(a for _, a, _ in debts)
+    fin = m.financier
+    # 1. rescue round at a distressed valuation
+    need = total + 3.0 * lab.burn_busd - lab.cash_busd
+    val = fin.valuation(12.0 * lab.revenue_busd, lab.revenue_growth()) * DISTRESS_DISCOUNT
+    if fin.will_lend(False) and need <= min(0.4 * val, fin.lending_budget()):
+        m._equity(lab, fin.uid, max(need, 0.0) + 1e-6, "rescue_round", valuation=val)
+        _settle(m, lab, debts)
+        return False
+    # 2. distressed sale
+    acq, price = _best_acquirer(m, lab, total)
+    if acq is not None:
+        merge_lab(m, lab, acq, price, debts)
+        return True
+    # 3. default
+    default_firm(m, lab, debts)
+    return True
+
+
+def _best_acquirer(m, target, arrears: float):
+    """The bidder that can pay and absorb the target: rival labs with cash and surplus compute, or
+    hyperscalers (through the lab they host). Score = cash available beyond the price plus surplus
+    compute valued at the spot price for a year."""
+    annual_rev = 12.0 * target.revenue_busd
+    price = max(0.1, DISTRESS_DISCOUNT * m.financier.valuation(annual_rev, target.revenue_growth()) * 0.2)
+    obligations = 6.0 * sum(k.gw * k.price for k in m.contracts_of_lab(target.uid) if k.status in ("signed", "active"))
+    need = price + arrears + obligations
+    best, best_score = None, 0.0
+    for lab in m.alive_labs():
+        if lab is target:
+            continue
+        payer = lab
+        host = m._affiliated_cloud(lab)
+        cash = lab.cash_busd + (host.cash_busd if host is not None and host.p.kind == "hyperscaler" else 0.0)
+        surplus = lab.idle_egw + (host.idle_egw if host is not None else 0.0)
+        if cash < need or (surplus < 0.2 * target.demand_egw and host is None):
+            continue
+        score = cash - need + 12.0 * m.spot_price * surplus
+        if score > best_score:
+            best, best_score = payer, score
+    return best, price
+
+
+def merge_lab(m, target, acquirer, price: float, debts) -> None:
+    """Acquirer buys the target: pays its owners, assumes its arrears, contracts and loans, takes its
+    cash and users. Balance sheets add up: combined cash = both cashes - price (- arrears paid)."""
+    host = m._affiliated_cloud(acquirer)
+    payer = acquirer
+    if acquirer.cash_busd < price + sum(a for _, a, _ in debts) and host is not None:
+        m.ledger.pay(host.uid, acquirer.uid, price + sum(a for _, a, _ in debts), "intra_group_funding")
+    stakes = [s for s in m.stakes if s.firm == target.uid and s.status == "held"]
+    left = price
+    for s in stakes:   # stake holders are paid their share of the price
+        amt = price * s.share
+        left -= m.ledger.pay(payer.uid, s.investor, amt, "acquisition_payment", target.uid)
+        m.book.move(s, "converted")
+    m.ledger.pay(payer.uid, "acquirers_owners", max(left, 0.0), "acquisition_payment", target.uid)
+    m.ledger.pay(target.uid, acquirer.uid, target.cash_busd, "merger_cash", target.uid)
+    for payee, amt, kind in debts:   # arrears assumed and paid
+        m.ledger.pay(acquirer.uid, payee, amt, kind + "_arrears")
+    for k in m.contracts_lab[target.uid]:
+        k.lab = acquirer.uid
+        m.contracts_lab[acquirer.uid].append(k)
+    m.contracts_lab[target.uid] = []
+    for l in m.loans.pop(target.uid, []):
+        l.borrower = acquirer.uid
+        m.loans.setdefault(acquirer.uid, []).append(l)
+    acquirer.weight += target.weight
+    acquirer.quality = max(acquirer.quality, target.quality)
+    acquirer.own_egw += target.own_egw
+    target.own_egw = 0.0
+    target.acquired_by = acquirer.uid
+    m.stats.acquisitions.append({"tick": m.tick, "acquirer": acquirer.uid, "target": target.uid, "price": price})
+    m.log_event("acquisition", acquirer.uid, target.uid, price, 0.0, f"{acquirer.uid} acquires distressed {target.uid}")
+
+
+def _resolve_cloud(m, cloud, debts) -> bool:
+    total = sum(a for _, a, _ in debts)
+    fin = m.financier
+    ig = cloud.p.kind == "hyperscaler"
+    need = total + 3.0 * cloud.fleet_gw * m.cfg.technology.opex_busd_per_gw_month - cloud.cash_busd
+    if fin.will_lend(ig) and cloud.leverage() < 0.9 and need <= fin.lending_budget():
+        from sim.ledger import Loan
+        rate = fin.rate_for(cloud.leverage(), None, 0.0) + 0.03
+        loan = Loan(m.book.new_id("L"), "active", lender=fin.uid, borrower=cloud.uid, principal=max(need, 0.0) + 1e-6,
+                    rate=rate, maturity=m.tick + 36)
+        loan.amort = loan.principal / 36
+        m.book.add("loan", loan)
+        m.loans.setdefault(cloud.uid, []).append(loan)
+        m.ledger.pay(fin.uid, cloud.uid, loan.principal, "rescue_loan", loan.id)
+        m.log_event("rescue_loan", cloud.uid, fin.uid, loan.principal, 0.0, f"{rate:.1%}")
+        _settle(m, cloud, debts)
+        return False
+    default_firm(m, cloud, debts)
+    return True
+
+
+def default_firm(m, firm, debts) -> None:
+    """Default: contracts and loans default, stakes are written off, guarantees are called, remaining
+    cash goes to creditors, and a cloud's capacity is liquidated (sold at a discount or stranded)."""
+    trigger = _trigger_of(m, firm.uid)
+    firm.defaulted = True
+    for payee, amt, _k in debts:
+        _note_loss(m, payee, firm.uid, amt)
+    # contracts: the counterparty loses the rest of the contract
+    ks = m.contracts_lab.get(firm.uid, []) if firm.kind == "lab" else m.contracts_cloud.get(firm.uid, [])
+    for k in list(ks):
+        if k.status in ("signed", "active"):
+            other = k.cloud if firm.kind == "lab" else k.lab
+            lost = k.gw * k.price * k.top_share * max(k.end - max(m.tick, k.start), 0)
+            _note_loss(m, other, firm.uid, lost)
+            m.book.move(k, "defaulted")
+    if firm.kind == "lab":
+        m.contracts_lab[firm.uid] = []
+    else:
+        m.contracts_cloud[firm.uid] = []
+    for lab in m.labs:
+        m.contracts_lab[lab.uid] = [k for k in m.contracts_lab[lab.uid] if k.status in ("signed", "active")]
+    for c in m.clouds:
+        m.contracts_cloud[c.uid] = [k for k in m.contracts_cloud[c.uid] if k.status in ("signed", "active")]
+    # stakes in the firm are worthless
+    for s in m.stakes:
+        if s.firm == firm.uid and s.status == "held":
+            m.book.move(s, "written_off")
+            if s.investor == m.chipmaker.uid:
+                m.stats.vendor_losses_busd += s.invested
+                m.chipmaker.vendor_losses_busd += s.invested
+            _note_loss(m, s.investor, firm.uid, s.invested)
+    # capacity: a fire sale to the rival with most cash, else stranded
+    proceeds = 0.0
+    if firm.kind == "cloud":
+        for pr in m.projects:
+            if pr.cloud == firm.uid and pr.status in ("announced", "permitting", "interconnection", "construction"):
+                m.book.move(pr, "withdrawn")
+                m._project_ended(pr)
+        gw = firm.fleet_gw
+        if gw > 0:
+            price = LIQUIDATION_DISCOUNT * firm.book_value_busd
+            buyers = sorted((c for c in m.alive_clouds() if c.cash_busd >= price and c.land_left_gw() >= 0),
+                            key=lambda c: (-c.cash_busd, c.uid))
+            if buyers and price > 0:
+                buyer = buyers[0]
+                proceeds = m.ledger.pay(buyer.uid, firm.uid, price, "liquidation_sale", firm.uid)
+                for b in firm.blocks:
+                    b.cloud = buyer.uid
+                    b.capex_busd *= LIQUIDATION_DISCOUNT
+                    buyer.blocks.append(b)
+                buyer.land_used_gw += gw
+                buyer.refresh_fleet()
+                m.stats.liquidated_gw += gw
+                m.log_event("liquidation", firm.uid, buyer.uid, proceeds, gw, "capacity sold at a discount")
+            else:
+                for b in firm.blocks:
+                    m.book.move(b, "liquidated")
+                m.gw_liquidated_away += gw
+                m.stats.stranded_gw += gw
+                m.log_event("liquidation", firm.uid, "", 0.0, gw, "capacity stranded: no buyer")
+            firm.blocks = []
+            firm.refresh_fleet()
+            m.projects = [p for p in m.projects if p.status in ("announced", "permitting", "interconnection",
+                                                                "construction", "operational")]
+    # loans: remaining cash to lenders pro rata; guarantees called; the rest is lost
+    loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
+    outstanding = sum(l.principal for l in loans)
+    arrears = sum(a for _, a, _ in debts)
+    pool = firm.cash_busd
+    claims = outstanding + arrears
+    for l in loans:
+        rec = m.ledger.pay(firm.uid, l.lender, pool * l.principal / claims, "recovery", l.id) if claims > 0 else 0.0
+        short = max(l.principal - rec, 0.0)
+        if l.guarantor and l.guaranteed_share > 0:
+            g = m.firms_by_id[l.guarantor].pay(l.lender, short * l.guaranteed_share, "guarantee_call", l.id)
+            m.stats.vendor_losses_busd += g
+            m.chipmaker.vendor_losses_busd += g
+            short -= g
+        m.stats.lender_losses_busd += short
+        m.financier.losses_busd += short
+        m.financier.losses_month_busd += short
+        _note_loss(m, l.lender, firm.uid, short)
+        m.book.move(l, "defaulted")
+    for payee, amt, kind in debts:
+        if claims > 0:
+            m.ledger.pay(firm.uid, payee, pool * amt / claims, "recovery")
+    if firm.cash_busd > 1e-9:   # anything left goes to shareholders
+        m.ledger.pay(firm.uid, "investors", firm.cash_busd, "residual_to_shareholders")
+    m.stats.defaults.append({"tick": m.tick, "uid": firm.uid, "kind": firm.kind, "trigger": trigger})
+    m.log_event("default", firm.uid, trigger, outstanding + arrears, firm.fleet_gw if firm.kind == "cloud" else 0.0,
+                f"triggered by {trigger}" if trigger else "")

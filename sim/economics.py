@@ -1,0 +1,160 @@
+"""Pure economic functions: costs, prices, credit, valuation, demand.
+
+Each function is small, has no side effects and is unit-tested with hand-made
+cases in tests/test_economics.py. Agents and institutions call these; no rule
+of pricing or credit lives anywhere else. Money in $B, capacity in GW,
+effective compute in EGW (GW x vintage efficiency), time in months.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+HOURS_PER_MONTH = 730.0
+
+
+# ----------------------------------------------------------------------------- costs
+def annuity_factor(rate_annual: float, months: int) -> float:
+    """Monthly payment per $1 of principal repaid over ``months`` at ``rate_annual``."""
+    r = rate_annual / 12.0
+    if r <= 0:
+        return 1.0 / months
+    return r / (1.0 - (1.0 + r) ** (-months))
+
+
+def full_cost_per_gw_month(chip_busd_per_gw: float, shell_busd_per_gw: float, other_busd_per_gw: float,
+                           rate_annual: float, chip_life_months: int, shell_life_months: int,
+                           opex_busd_per_gw_month: float) -> float:
+    """Full monthly cost of one GW of new capacity: capital recovery of each part over its life + opex.
+
+    Chips and networking (``chip`` + ``other``) are recovered over the accelerator life,
+    the shell and power equipment over the shell life, all at the cost of capital.
+    """
+    short = (chip_busd_per_gw + other_busd_per_gw) * annuity_factor(rate_annual, chip_life_months)
+    long = shell_busd_per_gw * annuity_factor(rate_annual, shell_life_months)
+    return short + long + opex_busd_per_gw_month
+
+
+def take_or_pay_payment(contracted_gw: float, used_gw: float, price_per_gw_month: float, top_share: float) -> float:
+    """Monthly payment under a take-or-pay contract: the lab pays for what it uses,
+    but never less than ``top_share`` of the contracted capacity."""
+    used = min(max(used_gw, 0.0), contracted_gw)
+    return price_per_gw_month * max(used, top_share * contracted_gw)
+
+
+def usd_per_gpu_hour(price_busd_per_egw_month: float, gpus_per_gw: float, efficiency: float = 1.0) -> float:
+    """Map a spot price per effective-GW-month to $ per GPU-hour of a chip vintage.
+
+    One GW of vintage with efficiency ``e`` is ``e`` EGW; it holds ``gpus_per_gw`` accelerators
+    running 730 hours a month. (Start-vintage chips have e = 1.)
+    """
+    return price_busd_per_egw_month * efficiency * 1e9 / (gpus_per_gw * HOURS_PER_MONTH)
+
+
+def vintage_efficiency(tick: int, generation_months: int, gain_per_generation: float) -> float:
+    """Effective compute per GW of chips shipped at ``tick`` (start vintage = 1), stepping each generation."""
+    return (1.0 + gain_per_generation) ** (tick // generation_months)
+
+
+# ----------------------------------------------------------------------------- prices
+def offtake_quote(full_cost: float, target_margin: float, expected_spot_ratio: float) -> float:
+    """Offtake price per GW-month: full cost x (1 + margin), leaning toward the expected spot market.
+
+    ``expected_spot_ratio`` is the cloud's expected spot price over full cost; the quote moves with
+    its square root (bounded to [0.7, 2.0]), so scarcity raises and glut lowers term prices, less than spot.
+    """
+    lean = math.sqrt(min(max(expected_spot_ratio, 0.49), 4.0))
+    return full_cost * (1.0 + target_margin) * lean
+
+
+def chip_price(list_price: float, backlog_gw: float, output_gw_per_month: float, scarcity_markup: float) -> float:
+    """Chipmaker price per GW: list price plus a markup rising with the backlog (a year of output = full markup)."""
+    if output_gw_per_month <= 0:
+        return list_price * (1.0 + scarcity_markup)
+    pressure = min(max(backlog_gw / (12.0 * output_gw_per_month), 0.0), 1.0)
+    return list_price * (1.0 + scarcity_markup * pressure)
+
+
+def cloud_spot_ask(floor: float, expected_price: float, idle_fraction: float, cap: float) -> float:
+    """A cloud's ask for idle capacity: its expected price, shaded down the more of its fleet sits idle,
+    never below operating cost (the floor) nor above the cap."""
+    ask = expected_price * (1.0 - 0.6 * min(max(idle_fraction, 0.0), 1.0))
+    return min(max(ask, floor), cap)
+
+
+# ----------------------------------------------------------------------------- credit
+def default_probability(burden: float, runway_months: float) -> float:
+    """Annual default probability from a fixed-charge burden and liquidity.
+
+    ``burden`` = annual fixed obligations (debt service, take-or-pay) / annual revenue or cash flow;
+    ``runway_months`` = cash / monthly net burn (large when cash-flow positive). A logistic score:
+    burden 1 and 12 months of runway -> ~5%/yr; burden 0.3 and 48 months -> ~0.3%/yr.
+    """
+    runway = min(max(runway_months, 0.0), 60.0)
+    z = -2.2 + 2.0 * (min(burden, 10.0) - 1.0) - 0.06 * (runway - 12.0)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def debt_spread(leverage: float, offtaker_pd: float | None, guaranteed_share: float,
+                base_spread: float, leverage_spread: float, offtaker_spread: float,
+                unrated_spread: float, guarantee_relief: float) -> float:
+    """Annual credit spread of a project loan.
+
+    Base spread + a leverage term (debt/assets above 0.3) + the credit of the offtaker behind the
+    project (``offtaker_pd`` = its annual default probability; ``None`` = built on spec, priced as
+    unrated). A chipmaker guarantee of a share of the loan removes ``guarantee_relief`` of the spread
+    on that share.
+    """
+    s = base_spread + leverage_spread * max(leverage - 0.3, 0.0)
+    s += unrated_spread if offtaker_pd is None else offtaker_spread * offtaker_pd
+    return s * (1.0 - guarantee_relief * min(max(guaranteed_share, 0.0), 1.0))
+
+
+def equity_valuation(annual_revenue: float, growth: float, sentiment: float, multiple: float) -> float:
+    """Pre-money valuation of a lab: revenue x multiple, scaled by sentiment and by growth (capped)."""
+    g = min(max(growth, -0.5), 3.0)
+    return max(annual_revenue, 0.05) * multiple * (0.2 + sentiment) * (1.0 + 0.5 * g)
+
+
+def update_sentiment(sentiment: float, revenue_growth: float, price_ratio: float, default_losses_busd: float,
+                     speed: float, default_hit: float) -> float:
+    """Pro-cyclical market sentiment in [0, 1]: moves toward a signal from revenue growth and
+    price/full-cost, and drops with default losses (per $100B lost, ``default_hit``)."""
+    signal = 0.5 + 0.25 * math.tanh(revenue_growth) + 0.25 * math.tanh(price_ratio - 1.0)
+    s = sentiment + speed * (signal - sentiment) - default_hit * default_losses_busd / 100.0
+    return min(max(s, 0.0), 1.0)
+
+
+# ----------------------------------------------------------------------------- demand and quality
+def monthly_rate(annual_growth: float) -> float:
+    """Monthly compounding rate equivalent to an annual growth fraction."""
+    return (1.0 + annual_growth) ** (1.0 / 12.0) - 1.0
+
+
+def logistic_step(demand: float, monthly_growth: float, ceiling: float) -> float:
+    """One month of S-curve adoption: growth slows as demand approaches the ceiling."""
+    return max(demand + monthly_growth * demand * (1.0 - demand / ceiling), 1e-6)
+
+
+def demand_shares(weights: np.ndarray, quality: np.ndarray, beta: float) -> np.ndarray:
+    """Demand shares of labs: user-base weight x quality^beta, normalised."""
+    w = weights * np.power(quality, beta)
+    total = w.sum()
+    return w / total if total > 0 else w
+
+
+def quality_gain(train_egw: float, quality_scale: float, training_efficiency: float, stall: float) -> float:
+    """Monthly gain in capability from training compute, with diminishing (log) returns;
+    ``stall`` in [0, 1] removes that share of the returns (a progress stall)."""
+    if train_egw <= 0:
+        return 0.0
+    return training_efficiency * math.log1p(train_egw / quality_scale) * (1.0 - stall)
+
+
+def hhi(shares: np.ndarray) -> float:
+    """Herfindahl-Hirschman index of shares (0-1 scale)."""
+    s = np.asarray(shares, dtype=float)
+    tot = s.sum()
+    return float(np.square(s / tot).sum()) if tot > 0 else 0.0

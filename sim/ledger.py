@@ -1,0 +1,232 @@
+"""The ledger (every payment) and the book (every contract-like record).
+
+Money only moves through :meth:`Ledger.pay`: a transfer from one account to
+another with tick, kind and reference. Agents do not hold a cash field; their
+cash is their ledger balance. External sectors (consumers, construction, power,
+the foundry, investors, ...) are accounts too, so the sum over *all* accounts is
+zero at every moment, and the sum over agents changes only by recorded flows
+with external sectors. A payer never goes below zero: what it cannot pay is
+returned as unpaid and becomes someone's loss (that is how defaults cascade).
+
+The book holds typed records with explicit, checked status transitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+EXTERNAL_SECTORS = (
+    "consumers",        # buyers of AI services (lab revenue)
+    "construction",     # builders of shells, power and networking
+    "power",            # electricity and site operations
+    "foundry",          # the chipmaker's suppliers (cost of goods)
+    "investors",        # equity and credit capital entering or leaving the market
+    "other_business",   # hyperscalers' non-AI businesses
+    "staff",            # salaries and other operating costs
+    "acquirers_owners", # shareholders paid in acquisitions
+)
+
+EPS = 1e-9
+
+
+class Ledger:
+    """Double-entry cash ledger over named accounts, in US$ billions."""
+
+    __slots__ = ("index", "names", "balances", "is_external", "log", "tick")
+
+    def __init__(self, agent_ids: Iterable[str] = ()):  # noqa: D107
+        self.index: dict[str, int] = {}
+        self.names: list[str] = []
+        self.balances: list[float] = []
+        self.is_external: list[bool] = []
+        self.log: list[tuple[int, int, int, float, str, str]] = []
+        self.tick = 0
+        for s in EXTERNAL_SECTORS:
+            self.open(s, external=True)
+        for a in agent_ids:
+            self.open(a)
+
+    def open(self, name: str, external: bool = False) -> int:
+        """Open an account (idempotent) and return its index."""
+        if name in self.index:
+            return self.index[name]
+        self.index[name] = len(self.names)
+        self.names.append(name)
+        self.balances.append(0.0)
+        self.is_external.append(external)
+        return self.index[name]
+
+    def balance(self, name: str) -> float:
+        return self.balances[self.index[name]]
+
+    def pay(self, src: str, dst: str, amount: float, kind: str, ref: str = "") -> float:
+        """Move up to ``amount`` from ``src`` to ``dst``; return what was paid.
+
+        External sectors pay in full (they are the rest of the economy); an
+        agent pays at most its balance, and the caller handles the unpaid rest.
+        """
+        if amount <= EPS:
+            return 0.0
+        i, j = self.index[src], self.index[dst]
+        if not self.is_external[i]:
+            avail = self.balances[i]
+            if avail < amount:
+                amount = avail if avail > 0.0 else 0.0
+                if amount <= EPS:
+                    return 0.0
+        self.balances[i] -= amount
+        self.balances[j] += amount
+        self.log.append((self.tick, i, j, amount, kind, ref))
+        return amount
+
+    # ------------------------------------------------------------------ checks
+    def total(self) -> float:
+        """Sum over every account (always ~0: money is conserved)."""
+        return sum(self.balances)
+
+    def agents_total(self) -> float:
+        return sum(b for b, ext in zip(self.balances, self.is_external) if not ext)
+
+    def external_net_inflow(self, upto_tick: int | None = None) -> float:
+        """Net money that entered the agents from external sectors, per the log."""
+        ext = self.is_external
+        net = 0.0
+        for t, i, j, amt, _k, _r in self.log:
+            if upto_tick is not None and t > upto_tick:
+                continue
+            if ext[i] and not ext[j]:
+                net += amt
+            elif ext[j] and not ext[i]:
+                net -= amt
+        return net
+
+    def replay(self) -> list[float]:
+        """Balances recomputed from the log alone (must equal ``balances``)."""
+        bal = [0.0] * len(self.names)
+        for _t, i, j, amt, _k, _r in self.log:
+            bal[i] -= amt
+            bal[j] += amt
+        return bal
+
+
+# ----------------------------------------------------------------------------- records
+TRANSITIONS: dict[str, dict[str, set[str]]] = {
+    "contract": {
+        "signed": {"active", "terminated", "defaulted", "transferred"},
+        "active": {"completed", "terminated", "defaulted", "transferred"},
+    },
+    "loan": {"active": {"repaid", "defaulted", "transferred"}},
+    "stake": {"held": {"written_off", "transferred", "converted"}},
+    "project": {
+        "announced": {"permitting", "withdrawn"},
+        "permitting": {"interconnection", "withdrawn", "killed"},
+        "interconnection": {"construction", "withdrawn"},
+        "construction": {"operational", "withdrawn"},
+        "operational": {"retired", "liquidated"},
+    },
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A record was moved to a status its life cycle does not allow."""
+
+
+@dataclass(slots=True)
+class Record:
+    id: str
+    status: str
+    history: list[tuple[int, str]] = field(default_factory=list, repr=False)
+
+
+@dataclass(slots=True)
+class Contract(Record):
+    """An offtake contract: the cloud delivers ``gw`` from ``start``; the lab pays take-or-pay."""
+
+    lab: str = ""
+    cloud: str = ""
+    gw: float = 0.0
+    price: float = 0.0           # $B per GW-month
+    top_share: float = 0.8       # take-or-pay share
+    start: int = 0               # promised delivery tick
+    end: int = 0                 # last tick + 1
+    signed: int = 0
+    delivered_gw: float = 0.0    # capacity actually delivered this month
+
+
+@dataclass(slots=True)
+class Loan(Record):
+    """A loan from the financier (or a bought-in position) to a firm."""
+
+    lender: str = ""
+    borrower: str = ""
+    principal: float = 0.0       # outstanding, $B
+    rate: float = 0.0            # annual
+    maturity: int = 0            # tick of final repayment
+    amort: float = 0.0           # principal repaid per month
+    project: str = ""
+    guarantor: str = ""
+    guaranteed_share: float = 0.0
+
+
+@dataclass(slots=True)
+class Stake(Record):
+    """An equity stake of an investor in a lab (vendor financing or a round)."""
+
+    investor: str = ""
+    firm: str = ""
+    invested: float = 0.0
+    share: float = 0.0
+
+
+@dataclass(slots=True)
+class Project(Record):
+    """A data-centre project moving through permitting, construction and operation."""
+
+    cloud: str = ""
+    regulator: str = ""
+    gw: float = 0.0
+    contract: str = ""           # offtake contract behind it ("" = on spec)
+    announced: int = 0
+    stage_due: int = 0           # tick the current stage can end
+    chips_ordered: float = 0.0
+    chips_delivered: float = 0.0
+    build_left: int = 0
+    capex_busd: float = 0.0      # book value (cost), depreciated when operational
+    efficiency: float = 1.0      # effective compute per GW of its chip vintage
+    online: int = -1
+    litigated: bool = False
+    financed: bool = False
+
+
+class Book:
+    """All records by id, with legal status transitions enforced and logged."""
+
+    __slots__ = ("records", "kinds", "tick", "_n")
+
+    def __init__(self) -> None:
+        self.records: dict[str, Record] = {}
+        self.kinds: dict[str, str] = {}
+        self.tick = 0
+        self._n = 0
+
+    def new_id(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n:06d}"
+
+    def add(self, kind: str, rec: Record) -> Record:
+        rec.history.append((self.tick, rec.status))
+        self.records[rec.id] = rec
+        self.kinds[rec.id] = kind
+        return rec
+
+    def move(self, rec: Record, status: str) -> None:
+        """Change a record's status; raise IllegalTransition if not allowed."""
+        allowed = TRANSITIONS[self.kinds[rec.id]].get(rec.status, set())
+        if status not in allowed:
+            raise IllegalTransition(f"{self.kinds[rec.id]} {rec.id}: {rec.status} -> {status} not allowed")
+        rec.status = status
+        rec.history.append((self.tick, status))
+
+    def of_kind(self, kind: str) -> list[Record]:
+        return [r for i, r in self.records.items() if self.kinds[i] == kind]

@@ -1,0 +1,796 @@
+"""ComputeMarketModel: one simulated world of the AI compute buildout, one month per step.
+
+The order of a month (DESIGN.md 3.4) is :meth:`ComputeMarketModel.step`: read it first.
+Decisions live in the agents (agents/), the clearing and pricing rules in pure functions
+(sim/economics.py, sim/markets.py), permitting in sim/permitting.py and insolvency and M&A
+in sim/distress.py. Every payment goes through the ledger (sim/ledger.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import mesa
+import numpy as np
+
+from agents.chipmaker import Chipmaker
+from agents.cloud import Cloud
+from agents.financier import Financier
+from agents.lab import Lab
+from agents.regulator import Regulator
+from sim import distress
+from sim.config import ScenarioConfig, load_scenario
+from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
+                           take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
+from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
+from sim.markets import allocate_chips, award_offtake, clear_spot
+from sim.permitting import process_jurisdiction
+
+PIPELINE = ("announced", "permitting", "interconnection", "construction")
+
+
+@dataclass(slots=True)
+class ChipOrder:
+    project: Project
+    cloud: str
+    remaining: float      # GW not yet allocated
+    price: float          # $B per GW, fixed at order
+
+
+class ComputeMarketModel(mesa.Model):
+    """Labs, clouds, a chipmaker, capital markets and regulators negotiating every month.
+
+    Parameters: ``scenario`` (name or path of a scenario TOML) or ``config`` (a ScenarioConfig),
+    ``overrides`` (dotted path -> value, or "path=value" strings), and ``rng`` (seed).
+    """
+
+    def __init__(self, scenario: str = "baseline", config: ScenarioConfig | None = None,
+                 overrides: Mapping[str, Any] | Sequence[str] | None = None, rng: int | None = None,
+                 months: int | None = None, **params: Any):
+        super().__init__(rng=rng)
+        cfg = config if config is not None else load_scenario(scenario)
+        extra = dict(params)
+        if overrides:
+            cfg = cfg.with_overrides(overrides)
+        if extra:   # mesa.batch_run passes parameters as keyword arguments: dotted paths with "__" for "."
+            cfg = cfg.with_overrides({k.replace("__", "."): v for k, v in extra.items()})
+        self.cfg = cfg
+        self.horizon = months if months is not None else cfg.meta.months
+        self.tick = 0
+        y, m = (int(x) for x in cfg.meta.start.split("-"))
+        self._start_ym = y * 12 + (m - 1)
+        self.ledger = Ledger()
+        self.book = Book()
+        self.event_log: list[dict] = []
+        self.series: dict[str, list[float]] = {}
+        self.agent_series: dict[tuple[str, str], list[float]] = {}
+        self.stats = distress.Stats()
+        self._init_agents()
+        self._init_state()
+        self.running = self.horizon > 0
+
+    # ================================================================== the month
+    def step(self) -> None:
+        """One month, in the order of DESIGN.md 3.4."""
+        t = self.tick
+        self.ledger.tick = self.book.tick = t
+        self._begin_month()
+        self.phase_demand()                 # 1. demand grows; scenario shocks
+        self.phase_serving()                # 2. labs serve; spot market clears the rest; revenue
+        self.phase_settlement()             # 3. contract payments, debt service, opex, depreciation
+        self.phase_offtake()                # 4. offtake requests, bids, awards
+        self.phase_investment()             # 5. speculative builds; permit filings
+        self.phase_permitting()             # 6. regulators: permits, litigation, grid, moratoria
+        self.phase_financing()              # 7. project debt, guarantees, equity rounds, vendor equity
+        self.phase_chips_and_construction() # 8. chip orders, allocation, deliveries; construction
+        self.phase_distress()               # 9. defaults, cascades, acquisitions, liquidations
+        self.phase_training_and_record()    # 10. training and quality; data collection
+        self.tick += 1
+        if self.tick >= self.horizon:
+            self.running = False
+
+    # ================================================================== set-up
+    def _init_agents(self) -> None:
+        cfg = self.cfg
+        self.labs: list[Lab] = [Lab(self, uid, p) for uid, p in cfg.labs.items()]
+        self.clouds: list[Cloud] = [Cloud(self, uid, p) for uid, p in cfg.clouds.items()]
+        self.chipmaker = Chipmaker(self, "chipmaker", cfg.chipmaker)
+        self.financier = Financier(self, "financier", cfg.financier)
+        self.regulators: dict[str, Regulator] = {uid: Regulator(self, uid, p) for uid, p in cfg.regulators.items()}
+        self.labs_by_id = {a.uid: a for a in self.labs}
+        self.clouds_by_id = {a.uid: a for a in self.clouds}
+        self.firms_by_id: dict[str, Any] = {**self.labs_by_id, **self.clouds_by_id,
+                                            "chipmaker": self.chipmaker, "financier": self.financier}
+
+    def _init_state(self) -> None:
+        cfg, tech = self.cfg, self.cfg.technology
+        self.frontier_efficiency = 1.0
+        self.quality_scale = max(cfg.market.initial_demand_egw / max(len(self.labs), 1), 0.1)
+        self.demand_egw = cfg.market.initial_demand_egw
+        self.ceiling_egw = cfg.market.saturation_egw
+        self.compute_per_token = 1.0
+        self.stall = 0.0
+        self.revenue_per_egw = cfg.market.revenue_per_egw_month_busd
+        self.contracts_lab: dict[str, list[Contract]] = {l.uid: [] for l in self.labs}
+        self.contracts_cloud: dict[str, list[Contract]] = {c.uid: [] for c in self.clouds}
+        self.loans: dict[str, list[Loan]] = {}
+        self.stakes: list[Stake] = []
+        self.projects: list[Project] = []
+        self.chip_orders: list[ChipOrder] = []
+        self.deliveries: list[tuple[int, Project, float, float]] = []
+        self.gw_brought_online = 0.0
+        self.gw_retired = 0.0
+        self.gw_liquidated_away = 0.0
+        self.cum_capex = 0.0
+        self.announced_gw_total = 0.0
+        self.monthly = {}
+        self._update_costs()
+        self.spot_price = self.full_cost_egw
+        for c in self.clouds:
+            c.expected_price = self.full_cost_egw
+        self.offtake_price = self.full_cost_gw * 1.15
+
+        fund = self.ledger.pay
+        fund("investors", "financier", cfg.financier.initial_capital_busd, "initial_capital")
+        fund("investors", "chipmaker", cfg.chipmaker.initial_cash_busd, "initial_capital")
+        all_in = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + cfg.chipmaker.price_busd_per_gw
+        life = tech.useful_life_months
+        for c in self.clouds:
+            fund("investors", c.uid, c.p.initial_cash_busd, "initial_capital")
+            if c.p.capacity_gw > 0:   # installed fleet in a few blocks of staggered age
+                n_blocks = max(1, min(4, int(np.ceil(c.p.capacity_gw / 1.0))))
+                for k in range(n_blocks):
+                    age = int(self.rng.integers(0, life // 2))
+                    gw = c.p.capacity_gw / n_blocks
+                    pr = Project(self.book.new_id("P"), "operational", cloud=c.uid, regulator=c.p.jurisdiction,
+                                 gw=gw, announced=-age - 24, online=-age, efficiency=1.0,
+                                 capex_busd=gw * all_in * (1.0 - age / life) * 0.8)
+                    self.book.add("project", pr)
+                    self.projects.append(pr)
+                    c.blocks.append(pr)
+                    c.land_used_gw += gw
+            if c.p.initial_debt_busd > 0:
+                loan = Loan(self.book.new_id("L"), "active", lender="financier", borrower=c.uid,
+                            principal=c.p.initial_debt_busd,
+                            rate=cfg.financier.base_rate + cfg.financier.base_spread + (0.0 if c.p.kind == "hyperscaler" else 0.05),
+                            maturity=cfg.financier.loan_term_months)
+                loan.amort = loan.principal / loan.maturity
+                self.book.add("loan", loan)
+                self.loans.setdefault(c.uid, []).append(loan)
+            c.refresh_fleet()
+        for lab in self.labs:
+            fund("investors", lab.uid, lab.p.initial_cash_busd, "initial_capital")
+            lab.own_egw = lab.p.own_capacity_gw
+            if lab.p.initial_compute_gw > 0:
+                cl = self.clouds_by_id[lab.p.partner_cloud]
+                term = cfg.market.contract_term_months
+                remaining = int(self.rng.integers(max(term // 3, 1), term + 1))
+                self._sign(lab, cl, lab.p.initial_compute_gw, self.full_cost_gw * (1 + cl.p.target_margin),
+                           start=0, end=remaining, announce=False)
+        shares = self._shares()
+        for lab, s in zip(self.labs, shares):
+            lab.share = s
+            lab.demand_egw = self.demand_egw * s
+            lab.revenue_busd = min(lab.demand_egw, lab.own_egw + lab.p.initial_compute_gw) * self.revenue_per_egw
+            lab.burn_busd = lab.p.other_costs_busd_per_month
+        self.initial_hhi = hhi(shares)
+        self.log_event("start", "market", "", 0.0, self.demand_egw, f"demand {self.demand_egw:.1f} EGW")
+
+    # ================================================================== lookups
+    def contracts_of_lab(self, uid: str) -> list[Contract]:
+        return self.contracts_lab.get(uid, [])
+
+    def contracts_of_cloud(self, uid: str) -> list[Contract]:
+        return self.contracts_cloud.get(uid, [])
+
+    def loans_of(self, uid: str) -> list[Loan]:
+        return self.loans.get(uid, [])
+
+    def projects_of(self, uid: str) -> list[Project]:
+        return [p for p in self.projects if p.cloud == uid]
+
+    def projects_in(self, reg_uid: str, status: str) -> list[Project]:
+        return [p for p in self.projects if p.regulator == reg_uid and p.status == status]
+
+    def stakes_of_investor(self, uid: str) -> list[Stake]:
+        return [s for s in self.stakes if s.investor == uid and s.status == "held"]
+
+    def guaranteed_loans(self, uid: str) -> list[Loan]:
+        return [l for ls in self.loans.values() for l in ls if l.guarantor == uid and l.status == "active"]
+
+    @property
+    def date(self) -> str:
+        ym = self._start_ym + self.tick
+        return f"{ym // 12:04d}-{ym % 12 + 1:02d}"
+
+    def alive_labs(self) -> list[Lab]:
+        return [l for l in self.labs if l.alive]
+
+    def alive_clouds(self) -> list[Cloud]:
+        return [c for c in self.clouds if c.alive]
+
+    # ================================================================== events and unpaid obligations
+    def log_event(self, kind: str, party: str, counterparty: str = "", amount_busd: float = 0.0, gw: float = 0.0,
+                  detail: str = "") -> None:
+        ym = self._start_ym + self.tick
+        self.event_log.append({"tick": self.tick, "date": f"{ym // 12:04d}-{ym % 12 + 1:02d}", "kind": kind,
+                               "party": party, "counterparty": counterparty, "amount_busd": float(amount_busd),
+                               "gw": float(gw), "detail": detail})
+
+    def record_unpaid(self, payer, payee: str, amount: float, kind: str) -> None:
+        """An obligation went unpaid: the payee bears the shortfall as a loss from the payer."""
+        self.monthly["unpaid"].append((payer.uid, payee, amount, kind))
+
+    # ================================================================== 1. demand
+    def _begin_month(self) -> None:
+        self.monthly = {"unpaid": [], "new_contracts": [], "capex": 0.0, "chip_revenue": 0.0, "chip_cogs": 0.0,
+                        "defaults": [], "spot_traded": 0.0, "unmet": 0.0, "losses": 0.0}
+        for f in self.firms_by_id.values():
+            f.unpaid_busd = 0.0
+            f.revenue_busd = 0.0 if f.kind != "lab" else f.revenue_busd
+        self.financier.losses_month_busd = 0.0
+        self.frontier_efficiency = vintage_efficiency(self.tick, self.cfg.technology.generation_months,
+                                                      self.cfg.technology.efficiency_gain_per_generation)
+        self._update_costs()
+
+    def _update_costs(self) -> None:
+        cfg, tech = self.cfg, self.cfg.technology
+        wacc = cfg.financier.base_rate + cfg.financier.base_spread + cfg.financier.equity_premium
+        self.wacc = wacc
+        chip = self.chipmaker.price() if hasattr(self, "chip_orders") else cfg.chipmaker.price_busd_per_gw
+        self.full_cost_gw = full_cost_per_gw_month(chip, tech.shell_capex_busd_per_gw, tech.other_capex_busd_per_gw,
+                                                   wacc, tech.useful_life_months, tech.shell_life_months,
+                                                   tech.opex_busd_per_gw_month)
+        self.full_cost_egw = self.full_cost_gw / self.frontier_efficiency
+
+    def phase_demand(self) -> None:
+        """Demand follows an S-curve whose ceiling rises with the capability frontier; shocks apply."""
+        cfg, sh, t = self.cfg, self.cfg.shocks, self.tick
+        if sh.efficiency.enabled and t == sh.efficiency.month:
+            f = sh.efficiency.compute_per_token_factor
+            mult = f * (1.0 / f) ** sh.efficiency.rebound_elasticity
+            self.demand_egw *= mult
+            self.log_event("efficiency_shock", "market", "", 0.0, self.demand_egw, f"compute per token x{f:g}")
+        if sh.demand_surge.enabled and t == sh.demand_surge.month:
+            self.demand_egw *= sh.demand_surge.factor
+            self.log_event("demand_surge", "market", "", 0.0, self.demand_egw, f"demand x{sh.demand_surge.factor:g}")
+        if sh.progress_stall.enabled and t == sh.progress_stall.month:
+            self.stall = sh.progress_stall.severity
+            self.log_event("progress_stall", "market", "", 0.0, 0.0, f"training returns -{self.stall:.0%}")
+        stall_hit = sh.progress_stall.demand_hit if (sh.progress_stall.enabled and t >= sh.progress_stall.month) else 0.0
+        labs = self.alive_labs()
+        frontier_q = max((l.quality for l in labs), default=1.0)
+        self.ceiling_egw = (cfg.market.saturation_egw * frontier_q ** cfg.market.quality_demand_elasticity
+                            * (1.0 - stall_hit))
+        if t > 0:
+            g = monthly_rate(cfg.market.demand_growth_per_year)
+            # a stalled frontier stops widening adoption: growth slows with the stall
+            self.demand_egw = logistic_step(self.demand_egw, g * (1.0 - 0.7 * self.stall), self.ceiling_egw)
+        self.revenue_per_egw = (cfg.market.revenue_per_egw_month_busd
+                                * (1.0 - cfg.market.revenue_decline_per_year) ** (t / 12.0))
+        shares = self._shares()
+        for lab, s in zip(labs, shares):
+            lab.share = float(s)
+            lab.demand_egw = self.demand_egw * float(s)
+            lab.demand_hist.append(lab.demand_egw)
+
+    def _shares(self) -> np.ndarray:
+        labs = self.alive_labs()
+        if not labs:
+            return np.zeros(0)
+        w = np.array([l.weight for l in labs])
+        q = np.array([l.quality for l in labs])
+        return demand_shares(w, q, self.cfg.market.share_sensitivity)
+
+    # ================================================================== 2. serving and the spot market
+    def _deliver_contracts(self) -> None:
+        """Each cloud delivers its operational capacity to its contracts in signing order."""
+        t, mk = self.tick, self.cfg.market
+        for c in self.clouds:
+            left = c.fleet_gw if c.alive else 0.0
+            for k in self.contracts_cloud[c.uid]:
+                if k.status == "signed" and t >= k.start and left >= 0.5 * k.gw:
+                    self.book.move(k, "active")
+                if k.status == "active":
+                    k.delivered_gw = min(k.gw, left)
+                    left -= k.delivered_gw
+                elif k.status == "signed" and t >= k.start + mk.late_delivery_grace_months:
+                    penalty = mk.late_delivery_penalty_months * k.price * k.gw
+                    paid = c.pay(k.lab, penalty, "late_delivery_penalty", k.id)
+                    self.book.move(k, "terminated")
+                    self.log_event("contract_terminated", k.lab, c.uid, paid, k.gw, "late delivery")
+            c.contracted_gw_now = c.fleet_gw - left if c.alive else 0.0
+            self._prune_contracts(c.uid)
+
+    def phase_serving(self) -> None:
+        """Labs serve demand with owned and contracted compute; the spot market clears the rest."""
+        mk, tech = self.cfg.market, self.cfg.technology
+        self._deliver_contracts()
+        labs = self.alive_labs()
+        for lab in labs:
+            lab.plan_serving()
+        floor = tech.opex_busd_per_gw_month / max(self.frontier_efficiency, 1.0)
+        cap = mk.spot_cap_busd_per_egw_month
+        sellers, ask_p, ask_q = [], [], []
+        for c in self.alive_clouds():
+            a, q = c.spot_offer(tech.opex_busd_per_gw_month / c.fleet_efficiency, cap)
+            sellers.append(c); ask_p.append(a); ask_q.append(q)
+        for lab in labs:
+            if lab.idle_egw > 0:
+                sellers.append(lab); ask_p.append(floor); ask_q.append(lab.idle_egw)
+        buyers, bid_p, bid_q = [], [], []
+        for lab in labs:
+            for p, q in lab.spot_bids(self.revenue_per_egw, cap):
+                buyers.append(lab); bid_p.append(p); bid_q.append(q)
+        res = clear_spot(np.array(ask_p), np.array(ask_q), np.array(bid_p), np.array(bid_q), floor, cap,
+                         tiebreak_asks=self.rng.random(len(ask_p)), tiebreak_bids=self.rng.random(len(bid_p)))
+        self.spot_price = res.price
+        bought: dict[str, float] = {}
+        for lab, q in zip(buyers, res.bought):
+            if q > 0:
+                bought[lab.uid] = bought.get(lab.uid, 0.0) + q
+        sold_by: dict[str, float] = {}
+        for s, q in zip(sellers, res.sold):
+            if q > 0:
+                sold_by[s.uid] = sold_by.get(s.uid, 0.0) + q
+        # pay sellers: buyers' payments are pooled through the clearing house in proportion
+        for lab in labs:
+            q = bought.get(lab.uid, 0.0)
+            if q > 0:
+                lab.served_egw += q
+                lab.unmet_egw -= q
+        pay_total = res.price * res.traded
+        if pay_total > 0:
+            for lab in labs:
+                q = bought.get(lab.uid, 0.0)
+                if q <= 0:
+                    continue
+                for uid, sq in sold_by.items():
+                    lab.pay(uid, res.price * q * sq / res.traded, "spot_compute")
+        for c in self.clouds:
+            c.spot_sold_egw = sold_by.get(c.uid, 0.0)
+            c.revenue_busd += res.price * c.spot_sold_egw
+        for c in self.alive_clouds():   # capacity a hyperscaler holds back trains its own lab, at operating cost
+            if c.hoarded_egw > 0 and c.p.hosts_lab and self.labs_by_id[c.p.hosts_lab].alive:
+                lab = self.labs_by_id[c.p.hosts_lab]
+                lab.train_egw += c.hoarded_egw
+                lab.pay(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
+        for lab in labs:
+            lab.idle_egw -= sold_by.get(lab.uid, 0.0)
+            rev = lab.served_egw * self.revenue_per_egw
+            self.ledger.pay("consumers", lab.uid, rev, "ai_revenue")
+            lab.revenue_busd = rev
+            lab.revenue_hist.append(rev)
+        op_egw = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
+        idle = sum(c.idle_egw for c in self.alive_clouds()) + sum(l.idle_egw for l in labs) - res.traded
+        self.monthly["operational_egw"] = op_egw
+        self.monthly["utilisation"] = 1.0 - max(idle, 0.0) / op_egw if op_egw > 0 else 0.0
+        self.monthly["unmet"] = sum(l.unmet_egw for l in labs)
+        self.monthly["served"] = sum(l.served_egw for l in labs)
+        self.monthly["spot_traded"] = res.traded
+
+    # ================================================================== 3. settlement
+    def phase_settlement(self) -> None:
+        """Take-or-pay contract payments, debt service, operating costs, other business, depreciation."""
+        t, tech = self.tick, self.cfg.technology
+        for lab in self.alive_labs():
+            have = lab.own_egw + lab.contracted_egw()
+            used_share = 1.0 - (lab.idle_egw / have if have > 0 else 0.0)
+            for k in self.contracts_lab[lab.uid]:
+                if k.status != "active" or k.delivered_gw <= 0:
+                    continue
+                due = take_or_pay_payment(k.delivered_gw, k.delivered_gw * used_share, k.price, k.top_share)
+                paid = lab.pay(k.cloud, due, "offtake_payment", k.id)
+                self.clouds_by_id[k.cloud].revenue_busd += paid
+            lab.pay("staff", lab.p.other_costs_busd_per_month, "operating_cost")
+            lab.pay("power", lab.own_egw * tech.opex_busd_per_gw_month, "power")
+        for c in self.clouds:
+            if not c.alive:
+                continue
+            if c.p.other_business_busd_per_month > 0:
+                self.ledger.pay("other_business", c.uid, c.p.other_business_busd_per_month, "other_business_cash_flow")
+            c.pay("power", c.fleet_gw * tech.opex_busd_per_gw_month, "power")
+            life = tech.useful_life_months
+            for b in c.blocks:                       # straight-line depreciation of book value
+                b.capex_busd -= min(b.capex_busd, b.capex_busd / max(life - (t - b.online), 1))
+        self.chipmaker.pay("staff", self.cfg.chipmaker.rd_busd_per_month, "operating_cost")
+        for uid, loans in list(self.loans.items()):
+            firm = self.firms_by_id[uid]
+            if not firm.alive:
+                continue
+            for l in loans:
+                if l.status != "active":
+                    continue
+                interest = l.principal * l.rate / 12.0
+                principal = l.principal if t >= l.maturity else min(l.amort, l.principal)
+                paid_i = firm.pay(l.lender, interest, "interest", l.id)
+                paid_p = firm.pay(l.lender, principal, "principal", l.id) if paid_i >= interest - 1e-9 else 0.0
+                l.principal -= paid_p
+                if l.principal <= 1e-9:
+                    self.book.move(l, "repaid")
+            self.loans[uid] = [l for l in loans if l.status == "active"]
+        for c in self.clouds:
+            for k in self.contracts_cloud[c.uid]:
+                if k.status == "active" and t + 1 >= k.end:
+                    self.book.move(k, "completed")
+            self._prune_contracts(c.uid)
+        self._retire_blocks()
+
+    def _retire_blocks(self) -> None:
+        life = self.cfg.technology.useful_life_months
+        for c in self.clouds:
+            keep = []
+            for b in c.blocks:
+                if self.tick - b.online >= life:
+                    self.book.move(b, "retired")
+                    self.gw_retired += b.gw
+                    c.land_used_gw = max(c.land_used_gw - b.gw, 0.0)   # the site can be re-used
+                    self.log_event("retired", c.uid, "", b.capex_busd, b.gw, b.id)
+                else:
+                    keep.append(b)
+            if len(keep) != len(c.blocks):
+                c.blocks = keep
+                c.refresh_fleet()
+        self.projects = [p for p in self.projects if p.status in PIPELINE or p.status == "operational"]
+
+    def _prune_contracts(self, cloud_uid: str) -> None:
+        open_ = ("signed", "active")
+        self.contracts_cloud[cloud_uid] = [k for k in self.contracts_cloud[cloud_uid] if k.status in open_]
+        for lab in self.labs:
+            self.contracts_lab[lab.uid] = [k for k in self.contracts_lab[lab.uid] if k.status in open_]
+
+    # ================================================================== 4. offtake
+    def phase_offtake(self) -> None:
+        """Labs request offtake for their forecast gap; clouds bid; labs award on cost and reliability."""
+        labs = [l for l in self.alive_labs()]
+        clouds = self.alive_clouds()
+        if not labs or not clouds:
+            return
+        fe = self.frontier_efficiency
+        annual_cost_gw = 12.0 * self.offtake_price
+        reqs = [(lab, lab.offtake_request_gw(fe, annual_cost_gw)) for lab in labs]
+        reqs = [(lab, gw) for lab, gw in reqs if gw > 0]
+        if not reqs:
+            return
+        n_c = len(clouds)
+        prices = np.array([c.quote(self.full_cost_gw, self.full_cost_egw) for c in clouds])
+        delays = np.array([self._delivery_delay(c) for c in clouds], dtype=float)
+        pds = np.array([c.default_probability() for c in clouds])
+        room = np.array([c.can_take_gw() for c in clouds])
+        req_gw = np.array([gw for _, gw in reqs])
+        bid_price = np.tile(prices, (len(reqs), 1))
+        bid_delay = np.tile(delays, (len(reqs), 1))
+        for i, (lab, gw) in enumerate(reqs):   # vertically integrated share goes to the affiliated cloud
+            host = self._affiliated_cloud(lab)
+            if host is not None and lab.p.vertical_integration > 0:
+                j = clouds.index(host)
+                bid_price[i, j] *= 1.0 - 0.3 * lab.p.vertical_integration
+        winners = award_offtake(req_gw, bid_price, bid_delay, pds, room)
+        term = self.cfg.market.contract_term_months
+        for i, ((lab, gw), w) in enumerate(zip(reqs, winners)):
+            if w < 0:
+                self.log_event("offtake_unfilled", lab.uid, "", 0.0, gw, "no cloud could take it")
+                continue
+            start = self.tick + int(delays[w])
+            self.offtake_price = float(bid_price[i, w])
+            self._sign(lab, clouds[w], gw, self.offtake_price, start=start, end=start + term)
+
+    def _affiliated_cloud(self, lab: Lab) -> Cloud | None:
+        for c in self.clouds:
+            if c.p.hosts_lab == lab.uid and c.alive:
+                return c
+        return None
+
+    def _delivery_delay(self, c: Cloud) -> float:
+        """Months until a cloud could deliver new capacity: now from free capacity, else its pipeline time."""
+        free = c.fleet_gw - c.committed_gw() + sum(p.gw for p in self.projects_of(c.uid)
+                                                    if p.status in PIPELINE and not p.contract)
+        if free > 0.5:
+            return 0.0
+        reg = self.regulators[c.p.jurisdiction]
+        return reg.expected_delay_months(incumbent=c.fleet_gw > 0) + self.cfg.technology.build_months
+
+    def _sign(self, lab: Lab, cloud: Cloud, gw: float, price: float, start: int, end: int, announce: bool = True) -> Contract:
+        k = Contract(self.book.new_id("C"), "signed", lab=lab.uid, cloud=cloud.uid, gw=gw, price=price,
+                     top_share=self.cfg.market.take_or_pay_share, start=start, end=end, signed=self.tick)
+        self.book.add("contract", k)
+        self.contracts_lab[lab.uid].append(k)
+        self.contracts_cloud[cloud.uid].append(k)
+        self.log_event("contract_signed", lab.uid, cloud.uid, gw * price * (end - start), gw,
+                       f"{k.id} {gw:.2f} GW at {price:.2f}/GW-month, start {start}")
+        if announce:
+            self.monthly["new_contracts"].append(k)
+            # capacity for it: first unallocated spec projects, then new projects
+            need = gw - max(cloud.fleet_gw - cloud.committed_gw() + gw, 0.0)
+            for pr in self.projects_of(cloud.uid):
+                if need <= 1e-9:
+                    break
+                if pr.status in PIPELINE and not pr.contract:
+                    pr.contract = k.id
+                    need -= pr.gw
+            while need > 0.05 and cloud.land_left_gw() > 0.05:
+                size = min(need, cloud.p.max_project_gw, cloud.land_left_gw())
+                self._announce(cloud, size, contract=k.id)
+                need -= size
+        return k
+
+    # ================================================================== 5. investment
+    def _announce(self, cloud: Cloud, gw: float, contract: str = "") -> Project:
+        pr = Project(self.book.new_id("P"), "announced", cloud=cloud.uid, regulator=cloud.p.jurisdiction, gw=gw,
+                     contract=contract, announced=self.tick, build_left=self.cfg.technology.build_months)
+        self.book.add("project", pr)
+        self.projects.append(pr)
+        cloud.land_used_gw += gw
+        self.announced_gw_total += gw
+        self.log_event("project_announced", cloud.uid, contract, 0.0, gw, "contracted" if contract else "on spec")
+        return pr
+
+    def phase_investment(self) -> None:
+        """Speculative builds: clouds extrapolate demand growth and compare expected prices with full cost."""
+        labs = self.alive_labs()
+        if not labs:
+            return
+        g = np.mean([l.growth_estimate() for l in labs])
+        horizon = (self.cfg.technology.build_months + 12) / 12.0
+        projected = self.demand_egw * (1.0 + g) ** horizon
+        fe = self.frontier_efficiency
+        supply = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
+        supply += sum(p.gw for p in self.projects if p.status in PIPELINE) * fe
+        gap = projected - supply
+        for c in self.alive_clouds():
+            gw = c.spec_build_gw(gap, self.full_cost_egw, fe)
+            if gw > 0:
+                self._announce(c, gw)
+                gap -= gw * fe * 0.5   # each sees part of its own move, not the others'
+
+    # ================================================================== 6. permitting
+    def phase_permitting(self) -> None:
+        dc_load = {r: 0.0 for r in self.regulators}
+        for p in self.projects:
+            if p.status in ("operational", "construction"):
+                dc_load[p.regulator] += p.gw
+        for uid, reg in self.regulators.items():
+            projs = [p for p in self.projects if p.regulator == uid and p.status in PIPELINE]
+            events = process_jurisdiction(reg, projs, self.book, self.tick, self.rng,
+                                          lambda cid: self.clouds_by_id[cid].fleet_gw > 0, dc_load[uid])
+            for kind, pr, detail in events:
+                if pr is None:
+                    self.log_event(kind, uid, "", 0.0, 0.0, detail)
+                else:
+                    self.log_event(kind, pr.cloud, uid, 0.0, pr.gw, pr.id)
+                    if pr.status == "killed":
+                        self._project_ended(pr)
+
+    def _project_ended(self, pr: Project) -> None:
+        """A project withdrawn or killed frees its land; a contract behind it must find capacity elsewhere."""
+        c = self.clouds_by_id[pr.cloud]
+        c.land_used_gw = max(c.land_used_gw - pr.gw, 0.0)
+        self.chip_orders = [o for o in self.chip_orders if o.project is not pr]
+
+    # ================================================================== 7. financing
+    def phase_financing(self) -> None:
+        """Project finance for construction, vendor equity for new commitments, lab funding rounds."""
+        fin, chip, tech, t = self.financier, self.chipmaker, self.cfg.technology, self.tick
+        budget = fin.lending_budget()
+        for pr in self.projects:
+            if pr.status != "construction" or pr.financed:
+                continue
+            c = self.clouds_by_id[pr.cloud]
+            capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip.price())
+            own = c.cash_busd - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
+            debt_needed = max(capex - max(own, 0.0), 0.0)
+            if debt_needed <= 1e-9:
+                pr.financed = True
+            else:
+                debt = min(debt_needed, self.cfg.financier.max_ltv * capex if c.p.kind != "hyperscaler" else debt_needed)
+                ig = c.p.kind == "hyperscaler"
+                if debt < debt_needed - max(own, 0.0) or debt > budget or not fin.will_lend(ig) \
+                        or c.leverage() > c.p.max_leverage:
+                    if t - pr.stage_due > 12:   # no money for a year: the project is shelved
+                        self.book.move(pr, "withdrawn")
+                        self._project_ended(pr)
+                        self.log_event("project_withdrawn", c.uid, "", 0.0, pr.gw, "no financing")
+                    continue
+                offtaker_pd = None
+                if pr.contract:
+                    k = self.book.records.get(pr.contract)
+                    if k is not None and k.status in ("signed", "active"):
+                        offtaker_pd = self.labs_by_id[k.lab].default_probability()
+                g_share = 0.0
+                if (c.uid in chip.p.partners or c.p.kind != "hyperscaler") and chip.vendor_room_busd() >= debt * chip.p.guarantee_share:
+                    g_share = chip.p.guarantee_share
+                rate = fin.rate_for(c.leverage(), offtaker_pd, g_share)
+                loan = Loan(self.book.new_id("L"), "active", lender=fin.uid, borrower=c.uid, principal=debt, rate=rate,
+                            maturity=t + self.cfg.financier.loan_term_months, project=pr.id,
+                            guarantor=chip.uid if g_share > 0 else "", guaranteed_share=g_share)
+                loan.amort = debt / self.cfg.financier.loan_term_months
+                self.book.add("loan", loan)
+                self.loans.setdefault(c.uid, []).append(loan)
+                self.ledger.pay(fin.uid, c.uid, debt, "loan_drawdown", loan.id)
+                budget -= debt
+                pr.financed = True
+                self.log_event("loan", c.uid, fin.uid, debt, pr.gw,
+                               f"{rate:.1%}" + (f", {g_share:.0%} guaranteed by chipmaker" if g_share else ""))
+            pr.capex_busd = capex
+            self.chip_orders.append(ChipOrder(pr, c.uid, pr.gw, chip.price()))
+            self.log_event("construction_start", c.uid, pr.contract, capex, pr.gw, pr.id)
+
+        # vendor financing: equity in labs tied to their new purchase commitments
+        for k in self.monthly["new_contracts"]:
+            room = chip.vendor_room_busd()
+            amt = min(chip.p.equity_rebate_share * k.gw * chip.price(), room)
+            lab = self.labs_by_id[k.lab]
+            if amt > 0.05 and lab.alive:
+                self._equity(lab, chip.uid, amt, "vendor_equity")
+
+        # funding rounds for labs short of runway
+        for lab in self.alive_labs():
+            need = lab.funding_need()
+            if need <= 0:
+                continue
+            val = fin.valuation(12.0 * lab.revenue_busd, lab.revenue_growth())
+            amt = min(need, self.cfg.financier.round_dilution * val, max(budget, 0.0))
+            if amt > 0.05 and fin.will_lend(False):
+                self._equity(lab, fin.uid, amt, "equity_round", valuation=val)
+                budget -= amt
+
+    def _equity(self, lab: Lab, investor: str, amount: float, kind: str, valuation: float | None = None) -> None:
+        if valuation is None:
+            valuation = self.financier.valuation(12.0 * lab.revenue_busd, lab.revenue_growth())
+        paid = self.ledger.pay(investor, lab.uid, amount, kind)
+        if paid <= 0:
+            return
+        st = Stake(self.book.new_id("S"), "held", investor=investor, firm=lab.uid, invested=paid,
+                   share=paid / (valuation + paid))
+        self.book.add("stake", st)
+        self.stakes.append(st)
+        lab.equity_raised_busd += paid
+        lab.valuation_busd = valuation + paid
+        self.log_event(kind, lab.uid, investor, paid, 0.0, f"post-money {valuation + paid:.0f}")
+
+    # ================================================================== 8. chips and construction
+    def phase_chips_and_construction(self) -> None:
+        chip, tech, t = self.chipmaker, self.cfg.technology, self.tick
+        chip.expand(t)
+        orders = [o for o in self.chip_orders if o.remaining > 1e-9 and o.project.status == "construction"]
+        self.chip_orders = orders
+        if orders:
+            req = np.array([o.remaining for o in orders])
+            prio = np.array([o.cloud in chip.p.partners for o in orders])
+            alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
+            for o, a in zip(orders, alloc):
+                if a > 0:
+                    o.remaining -= a
+                    self.deliveries.append((t + chip.p.delivery_lag_months, o.project, a, o.price))
+        due = [d for d in self.deliveries if d[0] <= t]
+        self.deliveries = [d for d in self.deliveries if d[0] > t]
+        chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
+        for _, pr, gw, price in due:
+            if pr.status != "construction":
+                continue
+            c = self.clouds_by_id[pr.cloud]
+            paid = c.pay(chip.uid, gw * price, "chip_purchase", pr.id)
+            cogs = gw * chip.p.unit_cost_busd_per_gw
+            chip.pay("foundry", cogs, "cost_of_goods")
+            chip.revenue_busd += paid
+            chip.cogs_busd += cogs
+            chip.delivered_gw += gw
+            pr.chips_delivered += gw
+            self.cum_capex += paid
+        chip.cum_revenue_busd += chip.revenue_busd
+        chip.cum_gross_profit_busd += chip.revenue_busd - chip.cogs_busd
+        per_month = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw
+        for pr in self.projects:
+            if pr.status != "construction" or not pr.financed:
+                continue
+            c = self.clouds_by_id[pr.cloud]
+            if pr.build_left > 0:
+                spend = pr.gw * per_month / tech.build_months
+                paid = c.pay("construction", spend, "construction", pr.id)
+                self.cum_capex += paid
+                if paid >= spend - 1e-9:
+                    pr.build_left -= 1
+            if pr.build_left <= 0 and pr.chips_delivered >= pr.gw - 1e-6:
+                self.book.move(pr, "operational")
+                pr.online = t
+                pr.efficiency = self.frontier_efficiency
+                c.blocks.append(pr)
+                c.refresh_fleet()
+                self.gw_brought_online += pr.gw
+                self.log_event("online", c.uid, pr.contract, pr.capex_busd, pr.gw, pr.id)
+
+    # ================================================================== 9. distress
+    def phase_distress(self) -> None:
+        distress.resolve(self)
+
+    # ================================================================== 10. training and data
+    def phase_training_and_record(self) -> None:
+        labs = self.alive_labs()
+        for lab in labs:
+            lab.train(self.stall)
+        for c in self.alive_clouds():
+            c.update_expectation(self.spot_price)
+        fin = self.financier
+        rev_g = float(np.average([l.revenue_growth() for l in labs], weights=[max(l.revenue_busd, 1e-6) for l in labs])) if labs else -1.0
+        fin.update(rev_g, self.spot_price / self.full_cost_egw)
+        self.ledger.pay("investors", fin.uid, self.cfg.financier.capital_inflow_busd_per_month * fin.sentiment,
+                        "capital_inflow")
+        for lab in labs:
+            outflow = sum(k.gw * k.price * k.top_share for k in self.contracts_lab[lab.uid] if k.status == "active")
+            outflow += lab.p.other_costs_busd_per_month
+            net = outflow - lab.revenue_busd
+            lab.burn_busd = 0.7 * lab.burn_busd + 0.3 * max(net, 0.0)
+        self._record()
+
+    def _record(self) -> None:
+        s, m = self.series, self.monthly
+        labs = self.alive_labs()
+        pipeline = {k: 0.0 for k in PIPELINE}
+        for p in self.projects:
+            if p.status in pipeline:
+                pipeline[p.status] += p.gw
+        op_gw = sum(c.fleet_gw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
+        chip = self.chipmaker
+        rows = {
+            "spot_price": self.spot_price,
+            "spot_price_usd_gpu_hour": usd_per_gpu_hour(self.spot_price, self.cfg.market.gpus_per_gw),
+            "offtake_price": self.offtake_price,
+            "full_cost": self.full_cost_egw,
+            "utilisation": m["utilisation"],
+            "demand_egw": self.demand_egw,
+            "served_egw": m["served"],
+            "unmet_demand_egw": m["unmet"],
+            "operational_egw": m["operational_egw"],
+            "gw_announced": pipeline["announced"],
+            "gw_permitting": pipeline["permitting"],
+            "gw_interconnection": pipeline["interconnection"],
+            "gw_construction": pipeline["construction"],
+            "gw_operational": op_gw,
+            "chip_backlog_gw": chip.backlog_gw(),
+            "chip_output_gw": chip.output_gw,
+            "chipmaker_revenue_busd": chip.revenue_busd,
+            "chipmaker_margin": (chip.revenue_busd - chip.cogs_busd) / chip.revenue_busd if chip.revenue_busd > 0 else float("nan"),
+            "chip_price": chip.price(),
+            "sentiment": self.financier.sentiment,
+            "lab_hhi": hhi(np.array([l.share for l in labs])) if labs else 0.0,
+            "total_debt_busd": sum(l.principal for ls in self.loans.values() for l in ls),
+            "frontier_quality": max((l.quality for l in labs), default=0.0),
+        }
+        for k, v in rows.items():
+            s.setdefault(k, []).append(float(v))
+        a = self.agent_series
+        for f in list(self.labs) + list(self.clouds):
+            vals = (("cash_busd", f.cash_busd), ("debt_busd", f.debt_busd), ("revenue_busd", f.revenue_busd),
+                    ("capacity_gw", f.fleet_gw if f.kind == "cloud" else (f.own_egw + f.contracted_egw() if f.alive else 0.0)),
+                    ("quality", getattr(f, "quality", float("nan"))), ("share", getattr(f, "share", float("nan")) if f.alive else 0.0))
+            for var, v in vals:
+                a.setdefault((f.uid, var), []).append(float(v))
+        for var, v in (("cash_busd", chip.cash_busd), ("revenue_busd", chip.revenue_busd)):
+            a.setdefault(("chipmaker", var), []).append(float(v))
+
+    # ================================================================== views for the page and the runner
+    def current_labels(self) -> dict[str, bool]:
+        from sim.metrics import compute_labels
+        return compute_labels(self.series, self.event_log, self.cfg.labels, self.initial_hhi)
+
+    def outcomes(self) -> dict[str, Any]:
+        from sim.metrics import compute_outcomes
+        return compute_outcomes(self)
+
+    def links(self) -> list[dict]:
+        """Active ties between firms: offtake (GW), loans and guarantees ($B), equity stakes ($B)."""
+        out: list[dict] = []
+        for ks in self.contracts_cloud.values():
+            for k in ks:
+                out.append({"source": k.lab, "target": k.cloud, "kind": "offtake", "busd": k.gw * k.price * 12, "gw": k.gw})
+        for ls in self.loans.values():
+            for l in ls:
+                out.append({"source": l.lender, "target": l.borrower, "kind": "loan", "busd": l.principal, "gw": 0.0})
+                if l.guarantor:
+                    out.append({"source": l.guarantor, "target": l.borrower, "kind": "guarantee",
+                                "busd": l.principal * l.guaranteed_share, "gw": 0.0})
+        for st in self.stakes:
+            if st.status == "held":
+                out.append({"source": st.investor, "target": st.firm, "kind": "equity", "busd": st.invested, "gw": 0.0})
+        return out

@@ -1,0 +1,80 @@
+"""Permitting and grid interconnection: the project life cycle before construction.
+
+announced -> permitting (review queue, approval, litigation) -> interconnection (grid queue)
+-> construction (needs financing and chips; handled by the model) -> operational -> retired.
+
+:func:`process_jurisdiction` is the regulator's month over its projects; it returns the
+events it produced so it can be tested on a hand-made queue without a model.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from sim.ledger import Book, Project
+
+
+def process_jurisdiction(reg, projects: list[Project], book: Book, tick: int, rng: np.random.Generator,
+                         incumbent: Callable[[str], bool], dc_load_gw: float) -> list[tuple[str, Project, str]]:
+    """Advance one regulator's projects by a month.
+
+    * Moratorium: while data centres' load share exceeds the threshold, each month there is a
+      chance of a moratorium during which no permit is granted.
+    * Review: projects whose review time has elapsed are decided first-come first-served up to the
+      monthly throughput; approved ones may be litigated (delayed, sometimes killed).
+    * Interconnection: approved projects get grid capacity FIFO, the yearly grid capacity accruing
+      monthly (banked up to a year), once the minimum interconnection time has passed.
+    Returns events as (kind, project, detail).
+    """
+    p = reg.p
+    events: list[tuple[str, Project, str]] = []
+    reg.pressure = dc_load_gw / p.base_load_gw
+    if (not reg.in_moratorium(tick) and reg.pressure > p.moratorium_load_share and p.moratorium_months > 0
+            and rng.random() < p.moratorium_prob):
+        reg.moratorium_until = tick + p.moratorium_months
+        events.append(("moratorium", None, f"{reg.uid} for {p.moratorium_months} months at load share {reg.pressure:.2f}"))
+
+    # announced projects join the queue
+    for pr in projects:
+        if pr.status == "announced":
+            book.move(pr, "permitting")
+            pr.stage_due = tick + int(round(reg.review_months(incumbent(pr.cloud))))
+
+    if not reg.in_moratorium(tick):
+        budget = p.throughput_gw_per_month
+        for pr in projects:   # list order = filing order (FIFO)
+            if pr.status != "permitting" or pr.stage_due > tick:
+                continue
+            if budget <= 0:
+                break
+            budget -= pr.gw
+            if rng.random() >= p.approval_prob:
+                book.move(pr, "killed")
+                events.append(("permit_denied", pr, reg.uid))
+                continue
+            if not pr.litigated and rng.random() < p.litigation_prob:
+                pr.litigated = True
+                if rng.random() < p.litigation_kill_prob:
+                    book.move(pr, "killed")
+                    events.append(("litigation_killed", pr, reg.uid))
+                    continue
+                pr.stage_due = tick + int(round(rng.exponential(p.litigation_delay_months)))
+                events.append(("litigation_delay", pr, reg.uid))
+                continue
+            book.move(pr, "interconnection")
+            pr.stage_due = tick + int(round(reg.interconnection_months()))
+            events.append(("permit_approved", pr, reg.uid))
+
+    # grid capacity accrues monthly (banked up to a year) and is granted first-come first-served
+    reg.grid_credit_gw = min(reg.grid_credit_gw + p.grid_gw_per_year / 12.0, max(p.grid_gw_per_year, 0.0))
+    for pr in projects:
+        if pr.status != "interconnection" or pr.stage_due > tick:
+            continue
+        if reg.grid_credit_gw < pr.gw:
+            break
+        reg.grid_credit_gw -= pr.gw
+        book.move(pr, "construction")
+        events.append(("interconnection_granted", pr, reg.uid))
+    return events

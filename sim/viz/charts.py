@@ -1,0 +1,404 @@
+"""Plotly figures of one world, as pure functions of plain data.
+
+Every function here takes plain Python data (series dicts, lists of firms,
+links or events) and returns a ``plotly.graph_objects.Figure`` or plain rows;
+none of them touches the model, so they are tested with hand-made data
+(``tests/test_app.py``). ``sim/viz/data.py`` extracts that data from a live
+``ComputeMarketModel``; ``sim/viz/components.py`` puts the figures on the page.
+
+Each time-series figure carries ``layout.meta = {"chart": <name>}`` so the
+browser tests can find it and count its points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+
+#: Height of every chart in pixels (fits a SolaraViz grid cell of 390 px).
+CHART_HEIGHT = 360
+
+#: Names of the time-series charts (one point per simulated month each).
+TIMESERIES_CHARTS = ("prices", "pipeline", "utilisation", "chipmaker")
+
+PIPELINE_STAGES = (  # bottom of the stack first: what is built carries what is planned
+    ("gw_operational", "operational", "#2a9d8f"),
+    ("gw_construction", "construction", "#e9c46a"),
+    ("gw_interconnection", "interconnection", "#f4a261"),
+    ("gw_permitting", "permitting", "#e76f51"),
+    ("gw_announced", "announced", "#b8b8d1"),
+)
+
+LINK_KINDS = {  # kind -> (colour, label)
+    "offtake": ("#1f77b4", "offtake contract"),
+    "loan": ("#ff7f0e", "loan"),
+    "guarantee": ("#9467bd", "loan guarantee"),
+    "equity": ("#2ca02c", "equity stake"),
+}
+
+NODE_KINDS = {  # kind -> (colour, label, ring order)
+    "lab": ("#d62728", "lab", 0),
+    "cloud": ("#1f77b4", "cloud", 1),
+    "chipmaker": ("#2ca02c", "chipmaker", 2),
+    "financier": ("#ff7f0e", "financier", 3),
+    "regulator": ("#7f7f7f", "regulator", 4),
+}
+
+LABEL_TEXT = {  # label name (with or without "label_") -> (badge text, what it means)
+    "glut": ("glut", "sustained low utilisation with spot below full cost"),
+    "scarcity": ("scarcity", "sustained unmet demand with spot well above full cost"),
+    "cascade": ("default cascade", "a default triggered by an earlier one's unpaid obligations"),
+    "consolidation": ("consolidation", "acquisitions raised lab concentration"),
+}
+
+_BASE_LAYOUT: dict[str, Any] = {
+    "template": "plotly_white",
+    "height": CHART_HEIGHT,
+    "margin": {"l": 55, "r": 20, "t": 40, "b": 40},
+    "legend": {"orientation": "h", "y": -0.15, "x": 0, "font": {"size": 10}},
+    "hovermode": "x unified",
+    "uirevision": "keep",  # keep the user's zoom across monthly updates
+    "font": {"size": 11},
+}
+
+
+# --------------------------------------------------------------------------- helpers
+def month_axis(start: str, n: int) -> list[str]:
+    """``n`` consecutive months "YYYY-MM" beginning at ``start`` ("YYYY-MM")."""
+    year, month = (int(p) for p in start.split("-")[:2])
+    out = []
+    for i in range(n):
+        k = (month - 1) + i
+        out.append(f"{year + k // 12:04d}-{k % 12 + 1:02d}")
+    return out
+
+
+def _layout(chart: str, title: str, **extra: Any) -> dict[str, Any]:
+    layout = {**_BASE_LAYOUT, "title": {"text": title, "font": {"size": 13}, "x": 0.01}, "meta": {"chart": chart}}
+    layout.update(extra)
+    return layout
+
+
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    # Traces and layouts are built from known-good literals; skipping plotly's
+    # per-property validation keeps a monthly redraw of the page cheap.
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _values(series: Mapping[str, Sequence[float]], name: str, n: int) -> list[float | None]:
+    """The last ``n`` values of a series, padded with gaps when it is shorter or missing."""
+    vals = list(series.get(name, ()))[-n:] if n else []
+    vals = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in vals]
+    return [None] * (n - len(vals)) + vals
+
+
+def _empty_note(n: int) -> list[dict[str, Any]]:
+    if n:
+        return []
+    return [{"text": "press Step or ▶ to simulate a month", "showarrow": False,
+             "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"color": "#888"}}]
+
+
+# --------------------------------------------------------------------------- time series
+def prices_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
+    """Spot and offtake prices, with the full cost of new capacity as the glut/scarcity yardstick."""
+    n = len(dates)
+    x = list(dates)
+    data = [
+        {"type": "scatter", "mode": "lines", "name": "spot ($B/eGW-month)", "x": x,
+         "y": _values(series, "spot_price", n), "line": {"color": "#d62728", "width": 2}},
+        {"type": "scatter", "mode": "lines", "name": "offtake ($B/GW-month)", "x": x,
+         "y": _values(series, "offtake_price", n), "line": {"color": "#1f77b4", "width": 2}},
+        {"type": "scatter", "mode": "lines", "name": "full cost of new capacity", "x": x,
+         "y": _values(series, "full_cost", n), "line": {"color": "#555", "width": 1, "dash": "dot"}},
+    ]
+    layout = _layout("prices", "Prices", yaxis={"title": {"text": "US$ B per GW-month"}, "rangemode": "tozero"},
+                     annotations=_empty_note(n))
+    return _figure(data, layout)
+
+
+def pipeline_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
+    """The capacity pipeline as stacked areas: operational at the bottom, announced on top."""
+    n = len(dates)
+    x = list(dates)
+    data = [
+        {"type": "scatter", "mode": "lines", "name": label, "x": x, "y": _values(series, key, n),
+         "stackgroup": "pipeline", "line": {"color": colour, "width": 0.5}, "fillcolor": colour}
+        for key, label, colour in PIPELINE_STAGES
+    ]
+    layout = _layout("pipeline", "Capacity pipeline", yaxis={"title": {"text": "GW of IT power"}, "rangemode": "tozero"},
+                     annotations=_empty_note(n))
+    return _figure(data, layout)
+
+
+def utilisation_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
+    """Utilisation of operational capacity (%) and unmet demand (effective GW) on a second axis."""
+    n = len(dates)
+    x = list(dates)
+    util = [None if v is None else 100.0 * v for v in _values(series, "utilisation", n)]
+    data = [
+        {"type": "scatter", "mode": "lines", "name": "utilisation (%)", "x": x, "y": util,
+         "line": {"color": "#2a9d8f", "width": 2}},
+        {"type": "scatter", "mode": "lines", "name": "unmet demand (eGW)", "x": x,
+         "y": _values(series, "unmet_demand_egw", n), "yaxis": "y2", "fill": "tozeroy",
+         "line": {"color": "#e76f51", "width": 1}, "fillcolor": "rgba(231,111,81,0.25)"},
+    ]
+    layout = _layout(
+        "utilisation", "Utilisation and unmet demand",
+        yaxis={"title": {"text": "utilisation (%)"}, "range": [0, 105]},
+        yaxis2={"title": {"text": "unmet demand (eGW)"}, "overlaying": "y", "side": "right",
+                "rangemode": "tozero", "showgrid": False},
+        margin={**_BASE_LAYOUT["margin"], "r": 55},
+        annotations=_empty_note(n),
+    )
+    return _figure(data, layout)
+
+
+def chipmaker_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
+    """Chipmaker revenue (bars) and gross margin on top, order backlog (GW) below."""
+    n = len(dates)
+    x = list(dates)
+    margin = [None if v is None else 100.0 * v for v in _values(series, "chipmaker_margin", n)]
+    data = [
+        {"type": "bar", "name": "revenue ($B/month)", "x": x, "y": _values(series, "chipmaker_revenue_busd", n),
+         "marker": {"color": "#76b041"}},
+        {"type": "scatter", "mode": "lines", "name": "gross margin (%)", "x": x, "y": margin, "yaxis": "y2",
+         "line": {"color": "#333", "width": 2}},
+        {"type": "scatter", "mode": "lines", "name": "backlog (GW)", "x": x,
+         "y": _values(series, "chip_backlog_gw", n), "xaxis": "x2", "yaxis": "y3",
+         "fill": "tozeroy", "line": {"color": "#9467bd", "width": 1}},
+    ]
+    layout = _layout(
+        "chipmaker", "Chipmaker: revenue, margin, backlog",
+        xaxis={"anchor": "y", "showticklabels": False, "matches": "x2"},
+        yaxis={"domain": [0.42, 1.0], "title": {"text": "$B / month"}, "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "range": [0, 100], "title": {"text": "margin %"}, "showgrid": False},
+        xaxis2={"anchor": "y3"},
+        yaxis3={"domain": [0.0, 0.32], "title": {"text": "backlog GW"}, "rangemode": "tozero"},
+        margin={**_BASE_LAYOUT["margin"], "r": 55},
+        annotations=_empty_note(n),
+    )
+    return _figure(data, layout)
+
+
+# --------------------------------------------------------------------------- balance sheets
+def balance_sheet_figure(firms: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Cash and debt of each firm now, grouped bars. ``firms``: dicts with id, kind, cash_busd, debt_busd."""
+    order = sorted(firms, key=lambda f: (NODE_KINDS.get(_node_kind(f.get("kind", "")), ("", "", 9))[2], str(f["id"])))
+    ids = [str(f["id"]) for f in order]
+    kinds = [str(f.get("kind", "")) for f in order]
+    data = [
+        {"type": "bar", "name": "cash ($B)", "x": ids, "y": [float(f.get("cash_busd", 0.0)) for f in order],
+         "marker": {"color": "#2a9d8f"}, "customdata": kinds, "hovertemplate": "%{x} (%{customdata}): cash %{y:.1f} $B<extra></extra>"},
+        {"type": "bar", "name": "debt ($B)", "x": ids, "y": [float(f.get("debt_busd", 0.0)) for f in order],
+         "marker": {"color": "#e63946"}, "customdata": kinds, "hovertemplate": "%{x} (%{customdata}): debt %{y:.1f} $B<extra></extra>"},
+    ]
+    layout = _layout("balance", "Cash and debt per firm (now)", barmode="group", hovermode="closest",
+                     yaxis={"title": {"text": "US$ B"}}, xaxis={"tickangle": -40, "automargin": True})
+    return _figure(data, layout)
+
+
+# --------------------------------------------------------------------------- network
+def _node_kind(kind: str) -> str:
+    """Map an agent's kind (e.g. "hyperscaler", "neocloud") to a node group."""
+    k = (kind or "").lower()
+    if k in NODE_KINDS:
+        return k
+    if k in ("hyperscaler", "neocloud", "landlord", "build_on_spec", "spec"):
+        return "cloud"
+    for group in NODE_KINDS:
+        if group in k:
+            return group
+    return "cloud" if "cloud" in k else "financier" if ("bank" in k or "credit" in k or "capital" in k) else "lab"
+
+
+def ring_layout(nodes: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Place nodes on a circle, grouped by kind (labs, clouds, chipmaker, financier), stable across months."""
+    ordered = sorted(nodes, key=lambda nd: (NODE_KINDS[_node_kind(nd.get("kind", ""))][2], str(nd["id"])))
+    n = max(len(ordered), 1)
+    return {
+        str(nd["id"]): (math.cos(math.pi / 2 - 2 * math.pi * i / n), math.sin(math.pi / 2 - 2 * math.pi * i / n))
+        for i, nd in enumerate(ordered)
+    }
+
+
+def aggregate_links(links: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Sum links by (source, target, kind): one edge per tie, with total $B, GW and the count."""
+    acc: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for ln in links:
+        key = (str(ln["source"]), str(ln["target"]), str(ln["kind"]))
+        e = acc.setdefault(key, {"source": key[0], "target": key[1], "kind": key[2], "busd": 0.0, "gw": 0.0, "count": 0})
+        e["busd"] += float(ln.get("busd") or 0.0)
+        e["gw"] += float(ln.get("gw") or 0.0)
+        e["count"] += 1
+    return sorted(acc.values(), key=lambda e: (e["kind"], e["source"], e["target"]))
+
+
+#: Edge widths (px) used for the quartiles of edge weight; few widths -> few traces -> fast redraw.
+EDGE_WIDTHS = (1.0, 2.5, 4.5, 7.5)
+
+
+def edge_width(weight: float, max_weight: float) -> float:
+    """Line width of an edge: one of ``EDGE_WIDTHS`` by its share of the heaviest edge (square-root scale)."""
+    if max_weight <= 0 or weight <= 0:
+        return EDGE_WIDTHS[0]
+    share = math.sqrt(min(weight / max_weight, 1.0))
+    return EDGE_WIDTHS[min(int(share * len(EDGE_WIDTHS)), len(EDGE_WIDTHS) - 1)]
+
+
+def network_figure(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]],
+                   size_by: str = "busd") -> go.Figure:
+    """Who is tied to whom: firms on a ring, edges coloured by tie kind, widths and node sizes by $B or GW.
+
+    ``nodes``: dicts with id and kind; ``links``: dicts with source, target, kind, busd, gw
+    (``model.links()``). Nodes named only by links are added as well.
+    """
+    if size_by not in ("busd", "gw"):
+        raise ValueError(f"size_by must be 'busd' or 'gw', got {size_by!r}")
+    unit = "$B" if size_by == "busd" else "GW"
+    edges = aggregate_links(links)
+    known = {str(nd["id"]): dict(nd) for nd in nodes}
+    for e in edges:
+        for end in (e["source"], e["target"]):
+            known.setdefault(end, {"id": end, "kind": "financier" if end.startswith("fin") else "lab"})
+    pos = ring_layout(list(known.values()))
+    max_w = max((e[size_by] for e in edges), default=0.0)
+
+    data: list[dict[str, Any]] = []
+    # edges: one trace per (kind, width) holding None-separated segments
+    groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    for e in edges:
+        groups.setdefault((e["kind"], edge_width(e[size_by], max_w)), []).append(e)
+    shown: set[str] = set()
+    for (kind, width), group in sorted(groups.items()):
+        colour, label = LINK_KINDS.get(kind, ("#999", kind))
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for e in group:
+            (x0, y0), (x1, y1) = pos[e["source"]], pos[e["target"]]
+            xs += [x0, x1, None]
+            ys += [y0, y1, None]
+        data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": label, "legendgroup": kind,
+                     "showlegend": kind not in shown, "hoverinfo": "skip",
+                     "line": {"color": colour, "width": width}, "opacity": 0.7})
+        shown.add(kind)
+    # hover targets at edge midpoints
+    if edges:
+        data.append({
+            "type": "scatter", "mode": "markers", "showlegend": False, "name": "ties",
+            "x": [(pos[e["source"]][0] + pos[e["target"]][0]) / 2 for e in edges],
+            "y": [(pos[e["source"]][1] + pos[e["target"]][1]) / 2 for e in edges],
+            "marker": {"size": 8, "color": [LINK_KINDS.get(e["kind"], ("#999",))[0] for e in edges], "opacity": 0.35},
+            "text": [f"{e['source']} → {e['target']}: {LINK_KINDS.get(e['kind'], ('', e['kind']))[1]}, "
+                     f"{e['busd']:.1f} $B, {e['gw']:.2f} GW ({e['count']})" for e in edges],
+            "hoverinfo": "text",
+        })
+    # nodes: size by the total weight of their ties
+    weight = {nid: 0.0 for nid in known}
+    for e in edges:
+        weight[e["source"]] += e[size_by]
+        weight[e["target"]] += e[size_by]
+    max_node = max(weight.values(), default=0.0)
+    by_group: dict[str, list[str]] = {}
+    for nid, nd in known.items():
+        by_group.setdefault(_node_kind(nd.get("kind", "")), []).append(nid)
+    for group, ids in sorted(by_group.items(), key=lambda kv: NODE_KINDS[kv[0]][2]):
+        colour, label, _ = NODE_KINDS[group]
+        ids = sorted(ids)
+        data.append({
+            "type": "scatter", "mode": "markers+text", "name": label + "s", "legendgroup": "node-" + group,
+            "x": [pos[i][0] for i in ids], "y": [pos[i][1] for i in ids],
+            "text": ids, "textposition": "top center", "textfont": {"size": 9},
+            "hovertext": [f"{i} ({known[i].get('kind', group)}): ties {weight[i]:.1f} {unit}" for i in ids],
+            "hoverinfo": "text",
+            "marker": {"color": colour, "line": {"color": "white", "width": 1},
+                       "size": [10 + 30 * math.sqrt(weight[i] / max_node) if max_node > 0 else 10 for i in ids]},
+        })
+    layout = _layout(
+        "network", f"Who is tied to whom (sized by {unit})", hovermode="closest",
+        xaxis={"visible": False, "range": [-1.35, 1.35]},
+        yaxis={"visible": False, "range": [-1.25, 1.3], "scaleanchor": "x"},
+        legend={**_BASE_LAYOUT["legend"], "y": -0.02},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        annotations=[] if edges else [{"text": "no contracts, loans or stakes yet", "showarrow": False,
+                                       "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"color": "#888"}}],
+    )
+    return _figure(data, layout)
+
+
+# --------------------------------------------------------------------------- event feed
+#: Event kinds (or parts of them) always shown in the feed, whatever their size.
+NOTABLE_KINDS = ("default", "acqui", "moratori", "liquidat", "bankrupt", "insolv", "cascade", "stall",
+                 "shock", "surge", "terminat", "writedown", "write_down", "licen")
+
+_ICONS = (("default", "💥"), ("liquidat", "🔨"), ("acqui", "🤝"), ("licen", "🤝"), ("moratori", "⛔"),
+          ("terminat", "✂️"), ("offtake", "📝"), ("contract", "📝"), ("loan", "🏦"), ("equity", "💰"),
+          ("guarantee", "🛡️"), ("permit", "📋"), ("shock", "⚡"), ("stall", "⚡"), ("surge", "⚡"))
+
+
+def is_notable(event: Mapping[str, Any], min_busd: float = 5.0, min_gw: float = 1.0) -> bool:
+    """Whether an event belongs in the feed: a default, acquisition, moratorium... or a big deal."""
+    kind = str(event.get("kind", "")).lower()
+    if any(k in kind for k in NOTABLE_KINDS):
+        return True
+    return float(event.get("amount_busd") or 0.0) >= min_busd or float(event.get("gw") or 0.0) >= min_gw
+
+
+def event_feed(events: Sequence[Mapping[str, Any]], limit: int = 40, min_busd: float = 5.0,
+               min_gw: float = 1.0) -> list[dict[str, str]]:
+    """The newest notable events first, as display rows (date, icon, kind, text)."""
+    rows = []
+    for ev in reversed(events):
+        if not is_notable(ev, min_busd, min_gw):
+            continue
+        kind = str(ev.get("kind", ""))
+        icon = next((ic for key, ic in _ICONS if key in kind.lower()), "•")
+        parts = [str(ev.get("party") or "")]
+        if ev.get("counterparty"):
+            parts.append("→ " + str(ev["counterparty"]))
+        amount, gw = float(ev.get("amount_busd") or 0.0), float(ev.get("gw") or 0.0)
+        if amount:
+            parts.append(f"{amount:,.1f} $B")
+        if gw:
+            parts.append(f"{gw:,.2f} GW")
+        if ev.get("detail"):
+            parts.append(f"({ev['detail']})")
+        rows.append({"date": str(ev.get("date", "")), "icon": icon, "kind": kind.replace("_", " "),
+                     "text": " ".join(p for p in parts if p)})
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+# --------------------------------------------------------------------------- labels
+@dataclass(frozen=True)
+class Badge:
+    """One label shown as a coloured chip."""
+
+    key: str
+    text: str
+    active: bool
+    tooltip: str
+
+    @property
+    def color(self) -> str:
+        """Vuetify colour of the chip: red when the label holds, grey otherwise."""
+        return "error" if self.active else "grey lighten-2"
+
+
+def label_badges(labels: Mapping[str, bool]) -> list[Badge]:
+    """Badges for the labels of the months so far, known labels first in a fixed order."""
+    def name(key: str) -> str:
+        return key.removeprefix("label_")
+
+    order = list(LABEL_TEXT)
+    keys = sorted(labels, key=lambda k: (order.index(name(k)) if name(k) in order else len(order), k))
+    out = []
+    for key in keys:
+        text, meaning = LABEL_TEXT.get(name(key), (name(key).replace("_", " "), ""))
+        out.append(Badge(key=key, text=text, active=bool(labels[key]), tooltip=meaning))
+    return out
