@@ -82,7 +82,17 @@ class Cloud(Firm):
         if not self.alive or self.leverage() > self.p.max_leverage:
             return 0.0
         free_now = max(self.fleet_gw - self.committed_gw(), 0.0)
-        return free_now + self.land_left_gw()
+        return free_now + min(self.land_left_gw(), self.financeable_gw())
+
+    def financeable_gw(self) -> float:
+        """GW of new projects it could fund: cash, 18 months of other-business cash flow and borrowing
+        room up to its leverage limit, less what its unfinanced pipeline already needs."""
+        m = self.model
+        per_gw = m.capex_per_gw()
+        room_debt = max(self.p.max_leverage * self.assets_busd() - self.debt_busd, 0.0)
+        funds = max(self.cash_busd, 0.0) + 12.0 * self.p.other_business_busd_per_month + room_debt
+        committed = sum(m.remaining_capex(pr) for pr in m.projects_of(self.uid) if pr.status in m.PIPELINE)
+        return max((funds - committed) / per_gw, 0.0)
 
     def committed_gw(self) -> float:
         return sum(c.gw for c in self.model.contracts_of_cloud(self.uid) if c.status in ("signed", "active"))
@@ -106,5 +116,5 @@ class Cloud(Firm):
         if margin <= 0:
             return 0.0
         gw = self.p.spec_appetite * min(margin, 1.0) * market_gap_egw / frontier_eff
-        gw = min(gw, self.p.max_project_gw, self.land_left_gw())
+        gw = min(gw, self.p.max_project_gw, self.land_left_gw(), self.financeable_gw())
         return gw if gw >= 0.05 else 0.0

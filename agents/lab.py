@@ -59,14 +59,19 @@ class Lab(Firm):
 
     def spot_bids(self, revenue_per_egw: float, cap: float) -> list[tuple[float, float]]:
         """Two-step demand curve for spot compute: half its unmet demand at its strategic
-        willingness to pay, half at break-even revenue; bounded by what its cash can pay."""
+        willingness to pay (rising with the share of its demand it cannot serve: a lab short of
+        compute pays up to keep its users), half at break-even revenue; bounded by its cash."""
         if self.unmet_egw <= 1e-9:
             return []
-        hi = min(revenue_per_egw * self.p.wtp_multiple, cap)
+        short = self.unmet_egw / max(self.demand_egw, 1e-9)
+        prudence = min(self.runway_months() / max(self.p.min_runway_months, 1.0), 1.0)
+        premium = (self.p.wtp_multiple * (1.0 + 0.5 * short) - 1.0) * prudence
+        hi = min(revenue_per_egw * (1.0 + max(premium, 0.0)), cap)
         lo = min(revenue_per_egw, hi)
-        afford = max(self.cash_busd, 0.0) / max(hi, 1e-9)
-        q = min(self.unmet_egw, afford)
-        return [(hi, 0.5 * q), (lo, 0.5 * q)]
+        half = 0.5 * self.unmet_egw
+        # the premium over revenue must come from cash; the break-even half pays for itself
+        afford = max(self.cash_busd, 0.0) / max(hi - revenue_per_egw, 1e-9)
+        return [(hi, min(half, afford)), (lo, half)]
 
     # ---------------------------------------------------------------- planning
     def growth_estimate(self) -> float:

@@ -70,12 +70,17 @@ class Market(_Section):
         400.0, "Adoption ceiling of the S-curve, effective GW (rises with capability, see quality_demand_elasticity). "
         "Rationale: OpenAI's 250 GW goal by 2033 for one firm [cal: OpenAI commitments].", gt=0)
     quality_demand_elasticity: float = F(
-        0.6, "Elasticity of the adoption ceiling to frontier capability (dimensionless).", ge=0, le=5)
+        0.5, "Elasticity of the adoption ceiling to frontier capability (dimensionless).", ge=0, le=5)
     revenue_per_egw_month_busd: float = F(
-        0.83, "Lab revenue per effective GW-month of inference served, $B. [cal: Lab revenue per GW] ~$10B ARR per GW.", gt=0)
+        1.4, "Lab revenue per effective GW-month of inference served, $B: ~$10B ARR per GW of total compute "
+        "[cal: Lab revenue per GW], earned on the ~60% not used for training (0.83 / 0.6).", gt=0)
     revenue_decline_per_year: float = F(
-        0.10, "Fall per year of revenue per effective GW at constant quality: price per token falls faster than "
-        "efficiency rises [cal: Price per token].", ge=0, lt=1)
+        0.29, "Fall per year of revenue per effective GW: lab revenue stays ~proportional to physical GW "
+        "[cal: Lab revenue per GW] while compute per watt rises ~40%/yr [cal: Chip generations], so revenue per "
+        "effective GW falls ~1 - 1/1.4 per year.", ge=0, lt=1)
+    quality_revenue_elasticity: float = F(
+        1.0, "Elasticity of revenue per EGW to frontier capability: better models earn more per token "
+        "(frontier price per token roughly flat while capability rises [cal: Price per token]).", ge=0, le=5)
     price_elasticity: float = F(
         0.6, "Elasticity of lab compute demand to the spot price relative to revenue per EGW (dimensionless).", ge=0, le=5)
     share_sensitivity: float = F(
@@ -193,10 +198,11 @@ class Lab(_Section):
     resell_idle: bool = F(True, "Whether idle contracted compute is resold on the spot market.")
     vertical_integration: float = F(0.0, "Share of new needs the lab builds itself rather than contracting.", ge=0, le=1)
     risk_tolerance: float = F(1.0, "Scales how far commitments may exceed revenue (dimensionless).", ge=0, le=10)
-    wtp_multiple: float = F(1.6, "Spot bid / revenue per EGW: strategic value of compute beyond current revenue.", ge=0, le=20)
+    wtp_multiple: float = F(1.3, "Spot bid / revenue per EGW: strategic value of compute beyond current revenue "
+                            "(rises by half the share of demand it cannot serve).", ge=0, le=20)
     min_runway_months: float = F(12.0, "Raise money when cash covers fewer months of burn than this.", ge=0, le=120)
     other_costs_busd_per_month: float = F(0.15, "Staff and other non-compute costs, $B per month.", ge=0)
-    training_efficiency: float = F(0.03, "Quality gain per log-unit of training compute per month (dimensionless).", ge=0, le=1)
+    training_efficiency: float = F(0.012, "Quality gain per log-unit of training compute per month (dimensionless).", ge=0, le=1)
 
 
 class Cloud(_Section):
@@ -214,6 +220,8 @@ class Cloud(_Section):
     expectation_speed: float = F(0.3, "Adaptive-expectations weight on the latest spot price (0-1).", ge=0, le=1)
     max_leverage: float = F(0.6, "Maximum debt / assets it accepts.", ge=0, le=1)
     max_project_gw: float = F(2.0, "Largest single project, GW.", gt=0)
+    initial_pipeline_gw: float = F(
+        0.0, "GW already permitted, financed and under construction at the start (random progress).", ge=0)
     hosts_lab: str | None = F(None, "Lab id the cloud owns and hosts (must exist).")
     hoard_share: float = F(0.0, "Share of idle capacity held back from spot for its own lab.", ge=0, le=1)
 

@@ -154,11 +154,30 @@ class ComputeMarketModel(mesa.Model):
                 loan = Loan(self.book.new_id("L"), "active", lender="financier", borrower=c.uid,
                             principal=c.p.initial_debt_busd,
                             rate=cfg.financier.base_rate + cfg.financier.base_spread + (0.0 if c.p.kind == "hyperscaler" else 0.05),
-                            maturity=cfg.financier.loan_term_months)
-                loan.amort = loan.principal / loan.maturity
+                            maturity=self.horizon + 120)
+                loan.amort = 0.0   # corporate bonds: interest only, rolled over beyond the horizon
                 self.book.add("loan", loan)
                 self.loans.setdefault(c.uid, []).append(loan)
             c.refresh_fleet()
+            left = c.p.initial_pipeline_gw
+            while left > 1e-9:   # projects already under construction, financed, at random progress
+                gw = min(left, c.p.max_project_gw)
+                left -= gw
+                pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=gw,
+                             announced=-24, build_left=int(self.rng.integers(1, tech.build_months + 1)),
+                             financed=True, capex_busd=gw * all_in)
+                self.book.add("project", pr)
+                self.projects.append(pr)
+                c.land_used_gw += gw
+                done = 1.0 - pr.build_left / tech.build_months
+                pr.chips_delivered = 0.0
+                self.chip_orders.append(ChipOrder(pr, c.uid, gw, cfg.chipmaker.price_busd_per_gw))
+                # its financing was arranged before the start: a project loan for what is left to pay
+                to_pay = gw * (cfg.chipmaker.price_busd_per_gw + (1.0 - done) * (tech.shell_capex_busd_per_gw
+                                                                                 + tech.other_capex_busd_per_gw))
+                debt = to_pay * (cfg.financier.max_ltv if c.p.kind != "hyperscaler" else 0.5)
+                self._lend(c, debt, cfg.financier.base_rate + cfg.financier.base_spread
+                           + (0.0 if c.p.kind == "hyperscaler" else cfg.financier.unrated_spread), pr, 0.0)
         for lab in self.labs:
             fund("investors", lab.uid, lab.p.initial_cash_busd, "initial_capital")
             lab.own_egw = lab.p.own_capacity_gw
@@ -176,6 +195,21 @@ class ComputeMarketModel(mesa.Model):
             lab.burn_busd = lab.p.other_costs_busd_per_month
         self.initial_hhi = hhi(shares)
         self.log_event("start", "market", "", 0.0, self.demand_egw, f"demand {self.demand_egw:.1f} EGW")
+
+    PIPELINE = PIPELINE
+
+    def remaining_capex(self, pr: Project) -> float:
+        """What a pipeline project still has to pay for: chips not yet delivered and unbuilt shell."""
+        tech = self.cfg.technology
+        shell = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw)
+        if not pr.financed:
+            return shell + pr.gw * self.chipmaker.price()
+        return shell * pr.build_left / tech.build_months + max(pr.gw - pr.chips_delivered, 0.0) * self.chipmaker.price()
+
+    def capex_per_gw(self) -> float:
+        """All-in cost of one GW of new capacity at today's chip price, $B."""
+        tech = self.cfg.technology
+        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + self.chipmaker.price()
 
     # ================================================================== lookups
     def contracts_of_lab(self, uid: str) -> list[Contract]:
@@ -268,7 +302,8 @@ class ComputeMarketModel(mesa.Model):
             # a stalled frontier stops widening adoption: growth slows with the stall
             self.demand_egw = logistic_step(self.demand_egw, g * (1.0 - 0.7 * self.stall), self.ceiling_egw)
         self.revenue_per_egw = (cfg.market.revenue_per_egw_month_busd
-                                * (1.0 - cfg.market.revenue_decline_per_year) ** (t / 12.0))
+                                * (1.0 - cfg.market.revenue_decline_per_year) ** (t / 12.0)
+                                * frontier_q ** cfg.market.quality_revenue_elasticity)
         shares = self._shares()
         for lab, s in zip(labs, shares):
             lab.share = float(s)
@@ -578,7 +613,9 @@ class ComputeMarketModel(mesa.Model):
                 continue
             c = self.clouds_by_id[pr.cloud]
             capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip.price())
-            own = c.cash_busd - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
+            committed = sum(self.remaining_capex(q) for q in self.projects
+                            if q.cloud == c.uid and q.status == "construction" and q.financed)
+            own = c.cash_busd - committed - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
                 pr.financed = True
@@ -601,13 +638,7 @@ class ComputeMarketModel(mesa.Model):
                 if (c.uid in chip.p.partners or c.p.kind != "hyperscaler") and chip.vendor_room_busd() >= debt * chip.p.guarantee_share:
                     g_share = chip.p.guarantee_share
                 rate = fin.rate_for(c.leverage(), offtaker_pd, g_share)
-                loan = Loan(self.book.new_id("L"), "active", lender=fin.uid, borrower=c.uid, principal=debt, rate=rate,
-                            maturity=t + self.cfg.financier.loan_term_months, project=pr.id,
-                            guarantor=chip.uid if g_share > 0 else "", guaranteed_share=g_share)
-                loan.amort = debt / self.cfg.financier.loan_term_months
-                self.book.add("loan", loan)
-                self.loans.setdefault(c.uid, []).append(loan)
-                self.ledger.pay(fin.uid, c.uid, debt, "loan_drawdown", loan.id)
+                self._lend(c, debt, rate, pr, g_share)
                 budget -= debt
                 pr.financed = True
                 self.log_event("loan", c.uid, fin.uid, debt, pr.gw,
@@ -634,6 +665,18 @@ class ComputeMarketModel(mesa.Model):
             if amt > 0.05 and fin.will_lend(False):
                 self._equity(lab, fin.uid, amt, "equity_round", valuation=val)
                 budget -= amt
+
+    def _lend(self, c: Cloud, debt: float, rate: float, pr: Project, g_share: float) -> Loan:
+        """A project loan from the financier, drawn at once; amortises over its term."""
+        fin, term = self.financier, self.cfg.financier.loan_term_months
+        loan = Loan(self.book.new_id("L"), "active", lender=fin.uid, borrower=c.uid, principal=debt, rate=rate,
+                    maturity=self.tick + term, project=pr.id,
+                    guarantor=self.chipmaker.uid if g_share > 0 else "", guaranteed_share=g_share)
+        loan.amort = debt / term
+        self.book.add("loan", loan)
+        self.loans.setdefault(c.uid, []).append(loan)
+        loan.principal = self.ledger.pay(fin.uid, c.uid, debt, "loan_drawdown", loan.id)
+        return loan
 
     def _equity(self, lab: Lab, investor: str, amount: float, kind: str, valuation: float | None = None) -> None:
         if valuation is None:

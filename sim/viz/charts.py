@@ -96,11 +96,17 @@ def _values(series: Mapping[str, Sequence[float]], name: str, n: int) -> list[fl
     return [None] * (n - len(vals)) + vals
 
 
-def _empty_note(n: int) -> list[dict[str, Any]]:
-    if n:
-        return []
-    return [{"text": "press Step or ▶ to simulate a month", "showarrow": False,
+def _note(text: str, visible: bool) -> list[dict[str, Any]]:
+    # always present and toggled, so a live figure update hides it again
+    return [{"text": text, "showarrow": False, "visible": visible,
              "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"color": "#888"}}]
+
+
+def _empty_note(n: int) -> list[dict[str, Any]]:
+    return _note("press Step or ▶ to simulate a month", n == 0)
+
+
+_MONTH_AXIS = {"type": "category", "nticks": 8, "tickangle": 0}
 
 
 # --------------------------------------------------------------------------- time series
@@ -116,7 +122,7 @@ def prices_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -
         {"type": "scatter", "mode": "lines", "name": "full cost of new capacity", "x": x,
          "y": _values(series, "full_cost", n), "line": {"color": "#555", "width": 1, "dash": "dot"}},
     ]
-    layout = _layout("prices", "Prices", yaxis={"title": {"text": "US$ B per GW-month"}, "rangemode": "tozero"},
+    layout = _layout("prices", "Prices", xaxis=_MONTH_AXIS, yaxis={"title": {"text": "US$ B per GW-month"}, "rangemode": "tozero"},
                      annotations=_empty_note(n))
     return _figure(data, layout)
 
@@ -130,7 +136,7 @@ def pipeline_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str])
          "stackgroup": "pipeline", "line": {"color": colour, "width": 0.5}, "fillcolor": colour}
         for key, label, colour in PIPELINE_STAGES
     ]
-    layout = _layout("pipeline", "Capacity pipeline", yaxis={"title": {"text": "GW of IT power"}, "rangemode": "tozero"},
+    layout = _layout("pipeline", "Capacity pipeline", xaxis=_MONTH_AXIS, yaxis={"title": {"text": "GW of IT power"}, "rangemode": "tozero"},
                      annotations=_empty_note(n))
     return _figure(data, layout)
 
@@ -148,7 +154,7 @@ def utilisation_figure(series: Mapping[str, Sequence[float]], dates: Sequence[st
          "line": {"color": "#e76f51", "width": 1}, "fillcolor": "rgba(231,111,81,0.25)"},
     ]
     layout = _layout(
-        "utilisation", "Utilisation and unmet demand",
+        "utilisation", "Utilisation and unmet demand", xaxis=_MONTH_AXIS,
         yaxis={"title": {"text": "utilisation (%)"}, "range": [0, 105]},
         yaxis2={"title": {"text": "unmet demand (eGW)"}, "overlaying": "y", "side": "right",
                 "rangemode": "tozero", "showgrid": False},
@@ -174,10 +180,10 @@ def chipmaker_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]
     ]
     layout = _layout(
         "chipmaker", "Chipmaker: revenue, margin, backlog",
-        xaxis={"anchor": "y", "showticklabels": False, "matches": "x2"},
+        xaxis={**_MONTH_AXIS, "anchor": "y", "showticklabels": False, "matches": "x2"},
         yaxis={"domain": [0.42, 1.0], "title": {"text": "$B / month"}, "rangemode": "tozero"},
         yaxis2={"overlaying": "y", "side": "right", "range": [0, 100], "title": {"text": "margin %"}, "showgrid": False},
-        xaxis2={"anchor": "y3"},
+        xaxis2={**_MONTH_AXIS, "anchor": "y3"},
         yaxis3={"domain": [0.0, 0.32], "title": {"text": "backlog GW"}, "rangemode": "tozero"},
         margin={**_BASE_LAYOUT["margin"], "r": 55},
         annotations=_empty_note(n),
@@ -324,8 +330,7 @@ def network_figure(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[s
         yaxis={"visible": False, "range": [-1.25, 1.3], "scaleanchor": "x"},
         legend={**_BASE_LAYOUT["legend"], "y": -0.02},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        annotations=[] if edges else [{"text": "no contracts, loans or stakes yet", "showarrow": False,
-                                       "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"color": "#888"}}],
+        annotations=_note("no contracts, loans or stakes yet", not edges),
     )
     return _figure(data, layout)
 

@@ -1,62 +1,59 @@
-"""Solara components of the live page: Plotly charts, event feed, label badges, scenario picker.
+"""Solara components of the live page: Plotly charts, event feed, label badges, settings panel.
 
 Chart components take the model and redraw whenever Mesa's SolaraViz steps or
-resets it (they read ``mesa.visualization.utils.update_counter``). The page
-itself (``LivePage``) keeps one model per browser session: nothing here lives
-at module level except constants.
+resets it (they read ``mesa.visualization.utils.update_counter``, which Solara
+keeps per browser session). ``LivePage`` keeps one model per browser session:
+nothing here lives at module level except constants and component definitions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import solara
-import solara.lab  # noqa: F401  (SolaraViz uses it; imported here so a broken install fails early)
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from sim.viz import charts, data
-from sim.viz.controls import CONTROLS, model_params, overrides_from_controls, parse_seed
+from sim.viz.controls import CONTROLS, overrides_from_controls, parse_seed, settings_for, slider_range
 
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_SEED = 42
 
 _CELL = "height: 100%; width: 100%; overflow: hidden;"
+_SMALL = "font-size: 12px; color: #666;"
 
 
 class LiveModelMixin:
-    """Builds the simulated world from the page's flat controls.
+    """Builds the simulated world from the page's settings.
 
-    Mesa's Reset re-creates the model as ``type(model)(**params)``, with one
-    keyword per control, so the page needs a constructor with those keywords.
-    A control left at ``None`` (or at the scenario's value) keeps the scenario's
-    own value; the others become dotted-path overrides.
+    Mix in before the model class: ``class LiveModel(LiveModelMixin, ComputeMarketModel)``.
+    Mesa's Reset re-creates the model as ``type(model)(**params)`` with the
+    parameters of SolaraViz's ``model_params``: here the page's settings (a
+    dict, or a Solara reactive holding one, read when Reset is pressed) and the
+    seed typed in Mesa's "Model Parameters" card. Controls equal to the
+    scenario's own values are left alone; the others become dotted-path overrides.
     """
 
-    def __init__(self, scenario_name: str = DEFAULT_SCENARIO, seed: int | str = DEFAULT_SEED,
-                 lab_aggressiveness: float | None = None, permit_delay: float | None = None,
-                 demand_growth: float | None = None, chip_supply_growth: float | None = None,
-                 cost_of_capital: float | None = None, progress_stall: bool | None = None,
-                 vendor_financing: bool | None = None):
+    def __init__(self, settings: Mapping[str, Any] | Any = None, seed: int | str = DEFAULT_SEED):
         from sim.config import load_scenario
 
-        cfg = load_scenario(scenario_name)
-        shown = {"lab_aggressiveness": lab_aggressiveness, "permit_delay": permit_delay,
-                 "demand_growth": demand_growth, "chip_supply_growth": chip_supply_growth,
-                 "cost_of_capital": cost_of_capital, "progress_stall": progress_stall,
-                 "vendor_financing": vendor_financing}
-        overrides = overrides_from_controls(cfg, shown)
+        if settings is not None and hasattr(settings, "value"):  # a solara.Reactive from the page
+            settings = settings.value
+        settings = dict(settings or {})
+        scenario = settings.get("scenario", DEFAULT_SCENARIO)
+        overrides = overrides_from_controls(load_scenario(scenario), settings)
         rng = parse_seed(seed)
-        super().__init__(scenario=scenario_name, overrides=overrides or None, rng=rng)
-        #: what the page asked for: scenario, seed and the overrides applied
-        self.page_settings = {"scenario": scenario_name, "seed": rng, "overrides": overrides}
+        super().__init__(scenario=scenario, overrides=overrides or None, rng=rng)
+        #: what the page asked for: scenario, seed, the overrides applied and the settings they came from
+        self.page_settings = {"scenario": scenario, "seed": rng, "overrides": overrides, "settings": settings}
 
 
 # --------------------------------------------------------------------------- charts
 @solara.component
 def Plot(fig):
-    """A Plotly figure in a grid cell (``solara.FigurePlotly`` needs the ``anywidget`` package)."""
+    """A Plotly figure filling a grid cell (``solara.FigurePlotly`` needs the ``anywidget`` package)."""
     with solara.Div(style=_CELL) as main:
         solara.FigurePlotly(fig)
     return main
@@ -66,8 +63,7 @@ def _timeseries_component(name: str, builder: Callable[..., Any], doc: str):
     @solara.component
     def Chart(model):
         update_counter.get()
-        fig = builder(model.series, data.series_dates(model))
-        return Plot(fig)
+        return Plot(builder(model.series, data.series_dates(model)))
 
     Chart.__name__ = Chart.__qualname__ = name
     Chart.__doc__ = doc
@@ -97,9 +93,10 @@ def NetworkChart(model):
     fig = charts.network_figure(data.nodes(model), model.links(), size_by=size_by)
     with solara.Div(style="position: relative; " + _CELL) as main:
         Plot(fig)
-        with solara.Div(style="position: absolute; top: 6px; right: 8px; z-index: 2;"):
-            solara.ToggleButtonsSingle(value=size_by, on_value=set_size_by, values=["busd", "gw"],
-                                       dense=True, classes=["cm-network-size"])
+        with solara.Div(style="position: absolute; top: 4px; right: 8px; z-index: 2;"):
+            with solara.ToggleButtonsSingle(value=size_by, on_value=set_size_by, classes=["cm-network-size"]):
+                solara.Button("$B", value="busd", text=True, small=True)
+                solara.Button("GW", value="gw", text=True, small=True)
     return main
 
 
@@ -110,7 +107,7 @@ def EventFeed(model):
     rows = charts.event_feed(model.event_log)
     with solara.Div(style=_CELL + " display: flex; flex-direction: column;", classes=["cm-events"]) as main:
         solara.Text("Events: big deals, defaults, acquisitions, moratoria",
-                    style="font-weight: 500; font-size: 13px; padding: 6px 8px;")
+                    style="font-weight: 500; font-size: 13px; padding: 8px 8px 4px 8px;")
         with solara.Div(style="overflow-y: auto; flex: 1; font-size: 12px; padding: 0 8px;"):
             if not rows:
                 solara.Text("nothing notable yet", style="color: #888;")
@@ -124,75 +121,100 @@ def EventFeed(model):
     return main
 
 
-#: The grid of SolaraViz, in reading order (two per row).
+#: SolaraViz's grid, in reading order (two per row).
 COMPONENTS = [PricesChart, PipelineChart, UtilisationChart, ChipmakerChart, BalanceChart, NetworkChart, EventFeed]
 
 
 # --------------------------------------------------------------------------- status
 @solara.component
-def Badges(labels: dict[str, bool]):
-    """The run's labels as chips: red when the label holds so far."""
+def Badges(labels: Mapping[str, bool]):
+    """The run's labels as chips: red when the label holds over the months so far."""
     with solara.Row(gap="4px", classes=["cm-badges"]) as main:
         for b in charts.label_badges(labels):
-            solara.v.Chip(children=[b.text], small=True, color=b.color, label=True,
-                          class_="cm-badge " + ("cm-badge-on" if b.active else "cm-badge-off"),
-                          text_color="white" if b.active else None, attributes={"title": b.tooltip})
+            solara.v.Chip(children=[b.text], small=True, label=True, color=b.color,
+                          text_color="white" if b.active else None, attributes={"title": b.tooltip},
+                          class_="cm-badge " + ("cm-badge-on" if b.active else "cm-badge-off"))
     return main
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}{unit}"
+
+
+_UNITS = {"lab_aggressiveness": "×", "permit_delay": "×", "demand_growth": " %/yr",
+          "chip_supply_growth": " %/yr", "cost_of_capital": " %/yr"}
+_SHORT = {"lab_aggressiveness": "aggressiveness", "permit_delay": "permit delay", "demand_growth": "demand growth",
+          "chip_supply_growth": "chip supply growth", "cost_of_capital": "base rate",
+          "progress_stall": "progress stall", "vendor_financing": "vendor financing"}
 
 
 @solara.component
 def Status(model: solara.Reactive):
-    """Month counter and label badges for the app bar."""
+    """Month counter, label badges and the settings of the world in view (read back from its config)."""
     update_counter.get()
     m = model.value
-    months = None
     cfg = getattr(m, "config", None) or getattr(m, "cfg", None)
-    if cfg is not None:
-        months = cfg.meta.months
-    with solara.Row(gap="12px", style="align-items: center;") as main:
-        solara.Text(f"Month {m.tick}" + (f"/{months}" if months else ""), classes=["cm-month"])
-        solara.Text(str(m.date), classes=["cm-date"])
+    months = f"/{cfg.meta.months}" if cfg is not None else ""
+    page = getattr(m, "page_settings", {})
+    settings = data.settings_in_effect(m)
+    with solara.Row(gap="10px", style="align-items: center; flex-wrap: wrap; padding: 4px 12px;",
+                    classes=["cm-status"]) as main:
+        solara.Text(f"Month {m.tick}{months}", classes=["cm-month"], style="font-weight: 600; font-size: 16px;")
+        solara.Text(str(m.date), classes=["cm-date"], style="font-size: 16px;")
         Badges(m.current_labels())
+        with solara.Row(gap="8px", style=_SMALL + " flex-wrap: wrap;", classes=["cm-in-effect"]):
+            solara.Text(f"{page.get('scenario', '')} · seed {page.get('seed', '')}", classes=["cm-set-scenario"])
+            for c in CONTROLS:
+                if c.name in settings:
+                    solara.Text(f"{_SHORT[c.name]} {_fmt(settings[c.name], _UNITS.get(c.name, ''))}",
+                                classes=[f"cm-set-{c.name}"])
     return main
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return f"{value:g}"
-
-
+# --------------------------------------------------------------------------- settings
 @solara.component
-def InEffect(model: solara.Reactive):
-    """The parameters of the world being shown, read back from its configuration."""
-    update_counter.get()
-    m = model.value
-    settings = data.settings_in_effect(m)
-    page = getattr(m, "page_settings", {})
-    lines = [f"**{page.get('scenario', '?')}**, seed {page.get('seed', '?')}"]
-    units = {"demand_growth": " %/yr", "chip_supply_growth": " %/yr", "cost_of_capital": " %/yr",
-             "lab_aggressiveness": "×", "permit_delay": "×"}
-    for c in CONTROLS:
-        if c.name in settings:
-            short = c.label.split(" (")[0].split(":")[0]
-            lines.append(f"{short}: <span class='cm-set-{c.name}'>{_fmt(settings[c.name])}{units.get(c.name, '')}</span>")
-    solara.Markdown("  \n".join(lines), style="font-size: 12px;")
+def SettingsPanel(settings: solara.Reactive, names: Sequence[str], on_scenario: Callable[[str], None],
+                  describe: Callable[[str], str], applied: Mapping[str, Any]):
+    """Scenario picker, sliders and switches with their values and units.
 
+    Picking a scenario loads it at once with its own values; slider and switch
+    changes apply when Reset is pressed (``applied`` is what the shown world uses).
+    """
+    current = settings.value
+    scenario = current.get("scenario", names[0])
 
-@solara.component
-def ScenarioPicker(scenario: str, on_scenario: Callable[[str], None], names: Sequence[str],
-                   describe: Callable[[str], str]):
-    """Pick a scenario: loads it at once; sliders then start from its values."""
-    with solara.Card("Scenario", margin=0, classes=["cm-scenario"]) as main:
+    def setter(name: str):
+        def set_value(value: Any) -> None:
+            settings.value = {**settings.value, name: value}
+        return set_value
+
+    with solara.Card("World", margin=0, classes=["cm-settings"]) as main:
         solara.Select("Scenario", values=list(names), value=scenario, on_value=on_scenario)
         try:
             text = describe(scenario)
         except Exception:  # a description is a nicety; never break the page for it
             text = ""
         if text:
-            solara.Text(text, style="font-size: 12px; color: #666;")
-        solara.Text("Move sliders or change the seed, then press Reset to rebuild the world.",
-                    style="font-size: 12px; color: #666;")
+            solara.Text(text, style=_SMALL)
+        for c in CONTROLS:
+            value = current.get(c.name)
+            if c.kind == "bool":
+                solara.Switch(label=c.label, value=bool(value), on_value=setter(c.name), classes=[f"cm-ctl-{c.name}"])
+                continue
+            lo, hi = slider_range(c, float(value))
+            with solara.Div(classes=[f"cm-ctl-{c.name}"], style="margin-top: 6px;"):
+                with solara.Row(justify="space-between", style="font-size: 13px;"):
+                    solara.Text(c.label)
+                    solara.Text(_fmt(float(value)), classes=[f"cm-val-{c.name}"], style="font-weight: 600;")
+                solara.SliderFloat("", value=float(value), min=lo, max=hi, step=c.step, on_value=setter(c.name))
+        pending = [c.name for c in CONTROLS if applied.get(c.name) is not None and current.get(c.name) != applied.get(c.name)]
+        if pending:
+            solara.Text(f"Changed: {', '.join(_SHORT[n] for n in pending)}. Press Reset to rebuild the world.",
+                        style="font-size: 12px; color: #c62828;", classes=["cm-pending"])
+        else:
+            solara.Text("Change values, then press Reset to rebuild the world.", style=_SMALL)
     return main
 
 
@@ -200,25 +222,32 @@ def ScenarioPicker(scenario: str, on_scenario: Callable[[str], None], names: Seq
 @solara.component
 def LivePage(model_class: type, names: Sequence[str], load_config: Callable[[str], Any],
              describe: Callable[[str], str] = lambda name: "", name: str = "computemarket: one world, live"):
-    """The whole page: a scenario picker above Mesa's SolaraViz, one model per browser session.
+    """The whole page, one model per browser session: settings and Mesa's SolaraViz controls and grid.
 
-    ``model_class`` takes the control keywords of ``LiveModelMixin``; ``load_config(name)``
-    returns the scenario config the sliders start from.
+    ``model_class`` is a ``LiveModelMixin`` model; ``load_config(name)`` gives the
+    scenario config the controls start from; ``names`` lists the scenarios.
     """
-    scenario, set_scenario = solara.use_state(DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0])
-    # per session and per scenario: a fresh world whenever the scenario changes
-    initial = solara.use_memo(lambda: model_class(scenario_name=scenario, seed=DEFAULT_SEED), [scenario])
+    first = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
+    settings = solara.use_reactive(solara.use_memo(lambda: settings_for(first, load_config(first)), []))
+    # a new generation (new world, fresh SolaraViz state) each time a scenario is picked
+    generation, set_generation = solara.use_state(0)
+    seed, set_seed = solara.use_state(DEFAULT_SEED)
+    initial = solara.use_memo(lambda: model_class(settings=settings.value, seed=seed), [generation])
     model = solara.use_reactive(initial)
-    params = solara.use_memo(lambda: model_params(scenario, load_config(scenario), DEFAULT_SEED), [scenario])
 
-    with solara.Sidebar():
-        ScenarioPicker(scenario, set_scenario, names, describe)
-    with solara.AppBar():
-        Status(model)
-    with solara.Column(style="padding: 0;") as main:
-        SolaraViz(model, components=list(COMPONENTS), model_params=params, name=name,
-                  play_interval=150).key(f"viz-{scenario}")
+    def pick_scenario(scenario: str) -> None:
+        set_seed(getattr(model.value, "page_settings", {}).get("seed", DEFAULT_SEED))
+        settings.value = settings_for(scenario, load_config(scenario))
+        set_generation(generation + 1)
+
+    params = {"settings": settings,
+              "seed": {"type": "InputText", "value": str(seed), "label": "Seed (integer, applied on Reset)"}}
+    applied = getattr(model.value, "page_settings", {}).get("settings", {})
+
+    with solara.Column(style="padding: 0; gap: 0;") as main:
         with solara.Sidebar():
-            with solara.Card("World in view", margin=0, classes=["cm-in-effect"]):
-                InEffect(model)
+            SettingsPanel(settings, names, pick_scenario, describe, applied)
+        Status(model)
+        SolaraViz(model, components=list(COMPONENTS), model_params=params, name=name,
+                  play_interval=150).key(f"viz-{generation}")
     return main

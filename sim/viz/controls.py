@@ -2,8 +2,10 @@
 
 A control shows a value in display units (for example %/yr) and converts it to
 the scenario's unit (a fraction per year) with ``factor``. Sliders start at the
-chosen scenario's own values, and only the controls the user moved become
-overrides, so an untouched page rebuilds exactly the scenario file's world.
+chosen scenario's own values, and only the controls that differ from them
+become overrides, so an untouched page rebuilds exactly the scenario file's world.
+
+The page's *settings* are a plain dict: ``{"scenario": name, <control name>: display value, ...}``.
 """
 
 from __future__ import annotations
@@ -67,29 +69,25 @@ def control_defaults(cfg: _HasPaths) -> dict[str, Any]:
     return {c.name: c.to_display(cfg.get_path(c.path)) for c in CONTROLS}
 
 
-def model_params(scenario: str, cfg: _HasPaths, seed: int = 42) -> dict[str, Any]:
-    """SolaraViz ``model_params`` for a scenario: fixed scenario name, seed box, sliders and switches."""
-    params: dict[str, Any] = {
-        "scenario_name": scenario,
-        "seed": {"type": "InputText", "value": str(seed), "label": "Seed (integer, applied on Reset)"},
-    }
-    for c, value in zip(CONTROLS, control_defaults(cfg).values()):
-        if c.kind == "bool":
-            params[c.name] = {"type": "Checkbox", "value": value, "label": c.label}
-        else:
-            params[c.name] = {"type": "SliderFloat", "value": value, "label": c.label,
-                              "min": min(c.lo, value), "max": max(c.hi, value), "step": c.step}
-    return params
+def slider_range(control: Control, value: float) -> tuple[float, float]:
+    """The slider's (min, max) in display units, widened so the scenario's own value fits."""
+    return min(control.lo, value), max(control.hi, value)
+
+
+def settings_for(scenario: str, cfg: _HasPaths) -> dict[str, Any]:
+    """The page's settings for a freshly picked scenario: its name and its own control values."""
+    return {"scenario": scenario, **control_defaults(cfg)}
 
 
 def overrides_from_controls(cfg: _HasPaths, values: Mapping[str, Any]) -> dict[str, Any]:
     """Dotted-path overrides for the controls whose value differs from the scenario's own.
 
-    ``values`` maps control names to display values; ``None`` means "the scenario's value".
+    ``values`` maps control names to display values; ``None`` means "the scenario's value";
+    a ``"scenario"`` key is ignored.
     """
     out: dict[str, Any] = {}
     for name, shown in values.items():
-        if shown is None:
+        if shown is None or name == "scenario":
             continue
         c = CONTROLS_BY_NAME.get(name)
         if c is None:
