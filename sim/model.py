@@ -27,6 +27,7 @@ from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 
+MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
 PIPELINE = ("announced", "permitting", "interconnection", "construction")
 
 
@@ -69,6 +70,9 @@ class ComputeMarketModel(mesa.Model):
         self._init_agents()
         self._init_state()
         self.running = self.horizon > 0
+        # for mesa.batch_run and Mesa tooling: a few headline market variables each month
+        self.datacollector = mesa.DataCollector(model_reporters={
+            k: (lambda m, k=k: m.series[k][-1] if m.series.get(k) else float("nan")) for k in MESA_REPORTERS})
 
     # ================================================================== the month
     def step(self) -> None:
@@ -86,6 +90,7 @@ class ComputeMarketModel(mesa.Model):
         self.phase_chips_and_construction() # 8. chip orders, allocation, deliveries; construction
         self.phase_distress()               # 9. defaults, cascades, acquisitions, liquidations
         self.phase_training_and_record()    # 10. training and quality; data collection
+        self.datacollector.collect(self)
         self.tick += 1
         if self.tick >= self.horizon:
             self.running = False
@@ -194,6 +199,7 @@ class ComputeMarketModel(mesa.Model):
             lab.revenue_busd = min(lab.demand_egw, lab.own_egw + lab.p.initial_compute_gw) * self.revenue_per_egw
             lab.burn_busd = lab.p.other_costs_busd_per_month
         self.initial_hhi = hhi(shares)
+        self._initial_op_gw = sum(c.fleet_gw for c in self.clouds) + sum(l.own_egw for l in self.labs)
         self.log_event("start", "market", "", 0.0, self.demand_egw, f"demand {self.demand_egw:.1f} EGW")
 
     PIPELINE = PIPELINE

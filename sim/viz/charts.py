@@ -46,7 +46,11 @@ NODE_KINDS = {  # kind -> (colour, label, ring order)
     "chipmaker": ("#2ca02c", "chipmaker", 2),
     "financier": ("#ff7f0e", "financier", 3),
     "regulator": ("#7f7f7f", "regulator", 4),
+    "other": ("#bbbbbb", "other", 5),
 }
+
+#: Node groups that always have a trace in the network figure.
+NODE_GROUPS = ("lab", "cloud", "chipmaker", "financier")
 
 LABEL_TEXT = {  # label name (with or without "label_") -> (badge text, what it means)
     "glut": ("glut", "sustained low utilisation with spot below full cost"),
@@ -55,8 +59,17 @@ LABEL_TEXT = {  # label name (with or without "label_") -> (badge text, what it 
     "consolidation": ("consolidation", "acquisitions raised lab concentration"),
 }
 
+_AXIS_STYLE = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True}
+
+#: A small explicit template (plotly_white's look): a named template such as
+#: "plotly_white" is re-validated in full on every live update, ~30 ms per chart.
+TEMPLATE: dict[str, Any] = {"layout": {
+    "paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
+    "xaxis": _AXIS_STYLE, "yaxis": _AXIS_STYLE, "hoverlabel": {"align": "left"},
+}}
+
 _BASE_LAYOUT: dict[str, Any] = {
-    "template": "plotly_white",
+    "template": TEMPLATE,
     "height": CHART_HEIGHT,
     "margin": {"l": 55, "r": 20, "t": 40, "b": 40},
     "legend": {"orientation": "h", "y": -0.15, "x": 0, "font": {"size": 10}},
@@ -194,7 +207,7 @@ def chipmaker_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]
 # --------------------------------------------------------------------------- balance sheets
 def balance_sheet_figure(firms: Sequence[Mapping[str, Any]]) -> go.Figure:
     """Cash and debt of each firm now, grouped bars. ``firms``: dicts with id, kind, cash_busd, debt_busd."""
-    order = sorted(firms, key=lambda f: (NODE_KINDS.get(_node_kind(f.get("kind", "")), ("", "", 9))[2], str(f["id"])))
+    order = sorted(firms, key=lambda f: (NODE_KINDS[_node_kind(f.get("kind", ""))][2], str(f["id"])))
     ids = [str(f["id"]) for f in order]
     kinds = [str(f.get("kind", "")) for f in order]
     data = [
@@ -219,7 +232,7 @@ def _node_kind(kind: str) -> str:
     for group in NODE_KINDS:
         if group in k:
             return group
-    return "cloud" if "cloud" in k else "financier" if ("bank" in k or "credit" in k or "capital" in k) else "lab"
+    return "other"
 
 
 def ring_layout(nodes: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
@@ -270,46 +283,48 @@ def network_figure(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[s
     known = {str(nd["id"]): dict(nd) for nd in nodes}
     for e in edges:
         for end in (e["source"], e["target"]):
-            known.setdefault(end, {"id": end, "kind": "financier" if end.startswith("fin") else "lab"})
+            known.setdefault(end, {"id": end, "kind": "other"})
     pos = ring_layout(list(known.values()))
     max_w = max((e[size_by] for e in edges), default=0.0)
 
+    # A fixed set of traces whatever the month (one per tie kind and width, one for
+    # the hover targets, one per node group), so a live update restyles in place.
     data: list[dict[str, Any]] = []
-    # edges: one trace per (kind, width) holding None-separated segments
     groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for e in edges:
         groups.setdefault((e["kind"], edge_width(e[size_by], max_w)), []).append(e)
-    shown: set[str] = set()
-    for (kind, width), group in sorted(groups.items()):
+    kinds = list(LINK_KINDS) + sorted({e["kind"] for e in edges} - set(LINK_KINDS))
+    for kind in kinds:
         colour, label = LINK_KINDS.get(kind, ("#999", kind))
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for e in group:
-            (x0, y0), (x1, y1) = pos[e["source"]], pos[e["target"]]
-            xs += [x0, x1, None]
-            ys += [y0, y1, None]
-        data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": label, "legendgroup": kind,
-                     "showlegend": kind not in shown, "hoverinfo": "skip",
-                     "line": {"color": colour, "width": width}, "opacity": 0.7})
-        shown.add(kind)
-    # hover targets at edge midpoints
-    if edges:
-        data.append({
-            "type": "scatter", "mode": "markers", "showlegend": False, "name": "ties",
-            "x": [(pos[e["source"]][0] + pos[e["target"]][0]) / 2 for e in edges],
-            "y": [(pos[e["source"]][1] + pos[e["target"]][1]) / 2 for e in edges],
-            "marker": {"size": 8, "color": [LINK_KINDS.get(e["kind"], ("#999",))[0] for e in edges], "opacity": 0.35},
-            "text": [f"{e['source']} → {e['target']}: {LINK_KINDS.get(e['kind'], ('', e['kind']))[1]}, "
-                     f"{e['busd']:.1f} $B, {e['gw']:.2f} GW ({e['count']})" for e in edges],
-            "hoverinfo": "text",
-        })
+        legend_done = False
+        for width in EDGE_WIDTHS:
+            group = groups.get((kind, width), [])
+            xs: list[float | None] = []
+            ys: list[float | None] = []
+            for e in group:
+                (x0, y0), (x1, y1) = pos[e["source"]], pos[e["target"]]
+                xs += [x0, x1, None]
+                ys += [y0, y1, None]
+            data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": label, "legendgroup": kind,
+                         "showlegend": bool(group) and not legend_done, "hoverinfo": "skip",
+                         "line": {"color": colour, "width": width}, "opacity": 0.7})
+            legend_done = legend_done or bool(group)
+    data.append({
+        "type": "scatter", "mode": "markers", "showlegend": False, "name": "ties",
+        "x": [(pos[e["source"]][0] + pos[e["target"]][0]) / 2 for e in edges],
+        "y": [(pos[e["source"]][1] + pos[e["target"]][1]) / 2 for e in edges],
+        "marker": {"size": 8, "color": [LINK_KINDS.get(e["kind"], ("#999",))[0] for e in edges], "opacity": 0.35},
+        "text": [f"{e['source']} → {e['target']}: {LINK_KINDS.get(e['kind'], ('', e['kind']))[1]}, "
+                 f"{e['busd']:.1f} $B, {e['gw']:.2f} GW ({e['count']})" for e in edges],
+        "hoverinfo": "text",
+    })
     # nodes: size by the total weight of their ties
     weight = {nid: 0.0 for nid in known}
     for e in edges:
         weight[e["source"]] += e[size_by]
         weight[e["target"]] += e[size_by]
     max_node = max(weight.values(), default=0.0)
-    by_group: dict[str, list[str]] = {}
+    by_group: dict[str, list[str]] = {group: [] for group in NODE_GROUPS}
     for nid, nd in known.items():
         by_group.setdefault(_node_kind(nd.get("kind", "")), []).append(nid)
     for group, ids in sorted(by_group.items(), key=lambda kv: NODE_KINDS[kv[0]][2]):
@@ -317,9 +332,11 @@ def network_figure(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[s
         ids = sorted(ids)
         data.append({
             "type": "scatter", "mode": "markers+text", "name": label + "s", "legendgroup": "node-" + group,
+            "showlegend": bool(ids),
             "x": [pos[i][0] for i in ids], "y": [pos[i][1] for i in ids],
             "text": ids, "textposition": "top center", "textfont": {"size": 9},
-            "hovertext": [f"{i} ({known[i].get('kind', group)}): ties {weight[i]:.1f} {unit}" for i in ids],
+            "hovertext": [f"{i} ({known[i].get('detail') or known[i].get('kind', group)}): ties {weight[i]:.1f} {unit}"
+                          for i in ids],
             "hoverinfo": "text",
             "marker": {"color": colour, "line": {"color": "white", "width": 1},
                        "size": [10 + 30 * math.sqrt(weight[i] / max_node) if max_node > 0 else 10 for i in ids]},

@@ -8,6 +8,7 @@ nothing here lives at module level except constants and component definitions.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -17,11 +18,11 @@ from mesa.visualization.utils import update_counter
 
 from sim.viz import charts, data
 from sim.viz.controls import CONTROLS, overrides_from_controls, parse_seed, settings_for, slider_range
+from sim.viz.plot import LivePlot
 
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_SEED = 42
 
-_CELL = "height: 100%; width: 100%; overflow: hidden;"
 _SMALL = "font-size: 12px; color: #666;"
 
 
@@ -51,78 +52,95 @@ class LiveModelMixin:
 
 
 # --------------------------------------------------------------------------- charts
+# Only ``Dashboard`` subscribes to Mesa's step counter: Solara runs one render
+# pass per subscribed component, so the charts below get the month as a prop.
+
 @solara.component
-def Plot(fig):
-    """A Plotly figure filling a grid cell (``solara.FigurePlotly`` needs the ``anywidget`` package)."""
-    with solara.Div(style=_CELL) as main:
-        solara.FigurePlotly(fig)
+def Panel(children=[], classes: Sequence[str] = (), height: int = charts.CHART_HEIGHT):
+    """A white, bordered cell of the chart grid."""
+    return solara.Div(children=children, classes=["cm-panel", *classes],
+                      style=f"height: {height + 8}px; overflow: hidden; background: white; border-radius: 4px; "
+                            "box-shadow: 0 1px 3px rgba(0,0,0,0.15); padding: 4px;")
+
+
+SERIES_CHARTS = {"prices": charts.prices_figure, "pipeline": charts.pipeline_figure,
+                 "utilisation": charts.utilisation_figure, "chipmaker": charts.chipmaker_figure}
+
+
+@solara.component
+def SeriesChart(model, tick: int, name: str):
+    """One of the time-series charts (``SERIES_CHARTS``): one point per simulated month."""
+    with Panel(classes=[f"cm-chart-{name}"]) as main:
+        LivePlot(SERIES_CHARTS[name](model.series, data.series_dates(model)))
     return main
 
 
-def _timeseries_component(name: str, builder: Callable[..., Any], doc: str):
-    @solara.component
-    def Chart(model):
-        update_counter.get()
-        return Plot(builder(model.series, data.series_dates(model)))
-
-    Chart.__name__ = Chart.__qualname__ = name
-    Chart.__doc__ = doc
-    return Chart
-
-
-PricesChart = _timeseries_component("PricesChart", charts.prices_figure, "Spot and offtake prices.")
-PipelineChart = _timeseries_component("PipelineChart", charts.pipeline_figure, "Capacity pipeline, stacked.")
-UtilisationChart = _timeseries_component("UtilisationChart", charts.utilisation_figure,
-                                         "Utilisation and unmet demand.")
-ChipmakerChart = _timeseries_component("ChipmakerChart", charts.chipmaker_figure,
-                                       "Chipmaker revenue, margin and backlog.")
-
-
 @solara.component
-def BalanceChart(model):
+def BalanceChart(model, tick: int):
     """Cash and debt per firm, now."""
-    update_counter.get()
-    return Plot(charts.balance_sheet_figure(data.firms(model)))
+    with Panel(classes=["cm-chart-balance"]) as main:
+        LivePlot(charts.balance_sheet_figure(data.firms(model)))
+    return main
 
 
 @solara.component
-def NetworkChart(model):
+def NetworkChart(model, tick: int):
     """Who is tied to whom, with a switch between sizing by money and by GW."""
-    update_counter.get()
     size_by, set_size_by = solara.use_state("busd")
     fig = charts.network_figure(data.nodes(model), model.links(), size_by=size_by)
-    with solara.Div(style="position: relative; " + _CELL) as main:
-        Plot(fig)
-        with solara.Div(style="position: absolute; top: 4px; right: 8px; z-index: 2;"):
-            with solara.ToggleButtonsSingle(value=size_by, on_value=set_size_by, classes=["cm-network-size"]):
-                solara.Button("$B", value="busd", text=True, small=True)
-                solara.Button("GW", value="gw", text=True, small=True)
+    with Panel(classes=["cm-chart-network"]) as main:
+        with solara.Div(style="position: relative; height: 100%;"):
+            LivePlot(fig)
+            with solara.Div(style="position: absolute; top: 2px; right: 8px; z-index: 2;"):
+                with solara.ToggleButtonsSingle(value=size_by, on_value=set_size_by, classes=["cm-network-size"]):
+                    solara.Button("$B", value="busd", text=True, small=True)
+                    solara.Button("GW", value="gw", text=True, small=True)
+    return main
+
+
+def _events_html(rows: Sequence[Mapping[str, str]]) -> str:
+    if not rows:
+        return "<div style='color: #888;'>nothing notable yet</div>"
+    cells = "".join(
+        "<tr class='cm-event'>"
+        f"<td style='color:#666; white-space:nowrap; padding-right:8px;'>{html.escape(r['date'])}</td>"
+        f"<td>{html.escape(r['icon'])}</td>"
+        f"<td style='font-weight:500; white-space:nowrap; padding-right:8px;'>{html.escape(r['kind'])}</td>"
+        f"<td>{html.escape(r['text'])}</td></tr>"
+        for r in rows)
+    return f"<table style='border-collapse: collapse; width: 100%;'>{cells}</table>"
+
+
+@solara.component
+def EventFeed(model, tick: int):
+    """Big contracts, defaults, acquisitions and moratoria, newest first."""
+    rows = charts.event_feed(model.event_log)
+    with Panel(classes=["cm-events"]) as main:
+        with solara.Div(style="display: flex; flex-direction: column; height: 100%;"):
+            solara.Text("Events: big deals, defaults, acquisitions, moratoria (newest first)",
+                        style="font-weight: 500; font-size: 13px; padding: 4px;")
+            # one HTML element rather than a component per row: cheap to re-render every month
+            solara.HTML(tag="div", unsafe_innerHTML=_events_html(rows),
+                        style="overflow-y: auto; flex: 1; font-size: 12px; padding: 0 4px;")
     return main
 
 
 @solara.component
-def EventFeed(model):
-    """Big contracts, defaults, acquisitions and moratoria, newest first."""
-    update_counter.get()
-    rows = charts.event_feed(model.event_log)
-    with solara.Div(style=_CELL + " display: flex; flex-direction: column;", classes=["cm-events"]) as main:
-        solara.Text("Events: big deals, defaults, acquisitions, moratoria",
-                    style="font-weight: 500; font-size: 13px; padding: 8px 8px 4px 8px;")
-        with solara.Div(style="overflow-y: auto; flex: 1; font-size: 12px; padding: 0 8px;"):
-            if not rows:
-                solara.Text("nothing notable yet", style="color: #888;")
-            for r in rows:
-                with solara.Row(gap="6px", style="border-bottom: 1px solid #eee; padding: 2px 0;",
-                                classes=["cm-event"]):
-                    solara.Text(r["date"], style="color: #666; min-width: 56px;")
-                    solara.Text(r["icon"])
-                    solara.Text(r["kind"], style="font-weight: 500; min-width: 90px;")
-                    solara.Text(r["text"])
+def Dashboard(model: solara.Reactive):
+    """Status line and chart grid of the world in view; redrawn after every step and reset."""
+    counter = update_counter.get()
+    m = model.value
+    tick = int(getattr(m, "tick", 0))
+    with solara.Column(style="padding: 8px 12px; gap: 10px;", classes=["cm-dashboard"]) as main:
+        Status(m, tick, counter)
+        with solara.Div(style="display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); "
+                              "gap: 12px;"):
+            for name in SERIES_CHARTS:
+                SeriesChart(m, tick, name)
+            BalanceChart(m, tick)
+            NetworkChart(m, tick)
+        EventFeed(m, tick)
     return main
-
-
-#: SolaraViz's grid, in reading order (two per row).
-COMPONENTS = [PricesChart, PipelineChart, UtilisationChart, ChipmakerChart, BalanceChart, NetworkChart, EventFeed]
 
 
 # --------------------------------------------------------------------------- status
@@ -151,17 +169,15 @@ _SHORT = {"lab_aggressiveness": "aggressiveness", "permit_delay": "permit delay"
 
 
 @solara.component
-def Status(model: solara.Reactive):
+def Status(m, tick: int, counter: int):
     """Month counter, label badges and the settings of the world in view (read back from its config)."""
-    update_counter.get()
-    m = model.value
     cfg = getattr(m, "config", None) or getattr(m, "cfg", None)
     months = f"/{cfg.meta.months}" if cfg is not None else ""
     page = getattr(m, "page_settings", {})
     settings = data.settings_in_effect(m)
     with solara.Row(gap="10px", style="align-items: center; flex-wrap: wrap; padding: 4px 12px;",
                     classes=["cm-status"]) as main:
-        solara.Text(f"Month {m.tick}{months}", classes=["cm-month"], style="font-weight: 600; font-size: 16px;")
+        solara.Text(f"Month {tick}{months}", classes=["cm-month"], style="font-weight: 600; font-size: 16px;")
         solara.Text(str(m.date), classes=["cm-date"], style="font-size: 16px;")
         Badges(m.current_labels())
         with solara.Row(gap="8px", style=_SMALL + " flex-wrap: wrap;", classes=["cm-in-effect"]):
@@ -247,7 +263,9 @@ def LivePage(model_class: type, names: Sequence[str], load_config: Callable[[str
     with solara.Column(style="padding: 0; gap: 0;") as main:
         with solara.Sidebar():
             SettingsPanel(settings, names, pick_scenario, describe, applied)
-        Status(model)
-        SolaraViz(model, components=list(COMPONENTS), model_params=params, name=name,
+        # SolaraViz brings the app bar, play/step/reset, the intervals and the seed box;
+        # the charts are laid out by Dashboard (see docs/viz.md for why not SolaraViz's grid)
+        SolaraViz(model, components=[], model_params=params, name=name,
                   play_interval=150).key(f"viz-{generation}")
+        Dashboard(model)
     return main

@@ -1,0 +1,56 @@
+"""Insolvency and M&A on small hand-made worlds."""
+
+import pytest
+
+from sim import distress
+from sim.config import load_scenario
+from sim.model import ComputeMarketModel
+from tests.conftest import tiny_world
+
+
+def test_default_cascades_through_unpaid_contract_to_leveraged_cloud():
+    # A lab with no cash and almost no demand cannot pay its take-or-pay contract; capital markets
+    # are closed (sentiment 0 below the lending floor), so nobody rescues it and there is no rival to
+    # buy it. The neocloud whose only customer it is carries $30B of debt and no other income: the
+    # lost payments leave it unable to pay interest, and it defaults, triggered by the lab.
+    cfg = tiny_world(
+        market__initial_demand_egw=0.01, market__demand_growth_per_year=0.0,
+        financier__sentiment0=0.0, financier__min_sentiment_to_lend=1.0, financier__sentiment_speed=0.0,
+        financier__capital_inflow_busd_per_month=0.0,
+        labs__lab__min_runway_months=0.0, labs__lab__aggressiveness=0.0,
+        clouds__cloud__spec_appetite=0.0, clouds__cloud__initial_cash_busd=0.5,
+    )
+    m = ComputeMarketModel(config=cfg, rng=1, months=24)
+    while m.running:
+        m.step()
+    defaults = [e for e in m.event_log if e["kind"] == "default"]
+    assert [d["party"] for d in defaults][:2] == ["lab", "cloud"]
+    assert defaults[0]["counterparty"] == ""          # the first is not triggered by anyone
+    assert defaults[1]["counterparty"] == "lab"       # the cloud's default is triggered by the lab's
+    assert defaults[0]["tick"] <= defaults[1]["tick"]
+    assert m.current_labels()["label_cascade"]
+    # lenders bear the loss; the contract is recorded as defaulted
+    assert m.stats.lender_losses_busd > 0
+    assert all(k.status == "defaulted" for k in m.book.of_kind("contract"))
+
+
+def test_acquisition_merges_balance_sheets_with_totals_preserved():
+    m = ComputeMarketModel(scenario="baseline", rng=3, months=12)
+    for _ in range(3):
+        m.step()
+    target, acq = m.labs_by_id["deepseek"], m.labs_by_id["frontier_a"]
+    before_cash = target.cash_busd + acq.cash_busd
+    before_debt = target.debt_busd + acq.debt_busd
+    before_contracts = len(m.contracts_of_lab("deepseek")) + len(m.contracts_of_lab("frontier_a"))
+    before_weight = target.weight + acq.weight
+    total_before = m.ledger.total()
+    price = 2.0
+    distress.merge_lab(m, target, acq, price, debts=[])
+    assert acq.cash_busd == pytest.approx(before_cash - price)
+    assert target.cash_busd == pytest.approx(0.0)
+    assert acq.debt_busd == pytest.approx(before_debt)
+    assert len(m.contracts_of_lab("frontier_a")) == before_contracts and not m.contracts_of_lab("deepseek")
+    assert acq.weight == pytest.approx(before_weight)
+    assert not target.alive and target.acquired_by == "frontier_a"
+    assert m.ledger.total() == pytest.approx(total_before)
+    assert m.stats.acquisitions[-1]["target"] == "deepseek"

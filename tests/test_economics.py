@@ -1,0 +1,89 @@
+"""Pure economics: answers worked out by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from sim import economics as E
+
+
+def test_take_or_pay_when_lab_uses_40_percent():
+    # 1 GW contracted at $1.2B per GW-month, take-or-pay 80%: the lab uses 0.4 GW
+    # and pays for max(0.4, 0.8 x 1) = 0.8 GW -> $0.96B.
+    assert E.take_or_pay_payment(1.0, 0.4, 1.2, 0.8) == pytest.approx(0.96)
+    # using more than the floor pays for use
+    assert E.take_or_pay_payment(1.0, 0.9, 1.2, 0.8) == pytest.approx(1.08)
+    # use is capped at the contracted capacity
+    assert E.take_or_pay_payment(1.0, 1.5, 1.2, 0.8) == pytest.approx(1.2)
+
+
+def test_annuity_factor_matches_closed_form():
+    # 12% a year over 12 months: r = 1%, payment = 0.01 / (1 - 1.01^-12) = 0.0888488
+    assert E.annuity_factor(0.12, 12) == pytest.approx(0.0888488, rel=1e-6)
+    assert E.annuity_factor(0.0, 10) == pytest.approx(0.1)
+
+
+def test_full_cost_adds_capital_recovery_and_opex():
+    fc = E.full_cost_per_gw_month(20, 12, 18, 0.0, 60, 240, 0.06)
+    # zero rate: (20 + 18) / 60 + 12 / 240 + 0.06
+    assert fc == pytest.approx(38 / 60 + 12 / 240 + 0.06)
+
+
+def test_debt_spread_falls_with_better_offtaker_and_with_guarantee():
+    kw = dict(base_spread=0.018, leverage_spread=0.06, offtaker_spread=0.05, unrated_spread=0.05, guarantee_relief=0.7)
+    weak = E.debt_spread(0.5, 0.20, 0.0, **kw)
+    strong = E.debt_spread(0.5, 0.01, 0.0, **kw)
+    spec = E.debt_spread(0.5, None, 0.0, **kw)
+    guaranteed = E.debt_spread(0.5, 0.20, 0.5, **kw)
+    assert strong < weak < spec + 1e-12
+    assert guaranteed == pytest.approx(weak * (1 - 0.7 * 0.5))
+    # worked: 0.018 + 0.06 * 0.2 + 0.05 * 0.2 = 0.040
+    assert weak == pytest.approx(0.040)
+
+
+def test_usd_per_gpu_hour_mapping():
+    # $1.124B per EGW-month, 770k GPUs per GW, 730 h: 1.124e9 / (770e3 * 730) = $2.00 per GPU-hour
+    assert E.usd_per_gpu_hour(1.1242, 770_000) == pytest.approx(2.0, rel=1e-3)
+    # an older vintage at half the efficiency earns half per GPU-hour at the same EGW price
+    assert E.usd_per_gpu_hour(1.1242, 770_000, 0.5) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_vintage_efficiency_steps_per_generation():
+    assert E.vintage_efficiency(0, 24, 0.96) == 1.0
+    assert E.vintage_efficiency(23, 24, 0.96) == 1.0
+    assert E.vintage_efficiency(24, 24, 0.96) == pytest.approx(1.96)
+    assert E.vintage_efficiency(48, 24, 0.96) == pytest.approx(1.96 ** 2)
+
+
+def test_chip_price_markup_with_backlog():
+    assert E.chip_price(20, 0, 1, 0.5) == 20
+    assert E.chip_price(20, 6, 1, 0.5) == pytest.approx(25)   # half a year of backlog -> half the markup
+    assert E.chip_price(20, 100, 1, 0.5) == pytest.approx(30)
+
+
+def test_default_probability_monotone():
+    assert E.default_probability(2.0, 6) > E.default_probability(1.0, 12) > E.default_probability(0.3, 48)
+    assert 0.03 < E.default_probability(1.0, 12) < 0.15
+
+
+def test_sentiment_is_procyclical_and_bounded():
+    up = E.update_sentiment(0.5, 1.0, 1.5, 0.0, 0.2, 0.15)
+    down = E.update_sentiment(0.5, -0.5, 0.5, 50.0, 0.2, 0.15)
+    assert up > 0.5 > down >= 0.0
+
+
+def test_demand_logistic_and_shares():
+    assert E.logistic_step(10, 0.1, 1e9) == pytest.approx(11.0, rel=1e-6)
+    assert E.logistic_step(100, 0.1, 100) == pytest.approx(100)
+    s = E.demand_shares(np.array([1.0, 1.0]), np.array([2.0, 1.0]), 1.0)
+    assert s == pytest.approx([2 / 3, 1 / 3])
+    assert E.hhi(np.array([0.5, 0.5])) == pytest.approx(0.5)
+
+
+def test_quality_gain_diminishing_and_stalled():
+    g1 = E.quality_gain(1.0, 1.0, 0.01, 0.0)
+    g2 = E.quality_gain(2.0, 1.0, 0.01, 0.0)
+    assert g1 == pytest.approx(0.01 * math.log(2))
+    assert g2 < 2 * g1
+    assert E.quality_gain(1.0, 1.0, 0.01, 1.0) == 0.0
