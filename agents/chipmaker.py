@@ -29,12 +29,18 @@ class Chipmaker(Firm):
         self.cum_revenue_busd = 0.0
         self.cum_gross_profit_busd = 0.0
         self.vendor_losses_busd = 0.0
+        self._price = p.price_busd_per_gw
 
     def backlog_gw(self) -> float:
         return sum(o.remaining for o in self.model.chip_orders)
 
+    def reprice(self) -> None:
+        """Set this month's price from the backlog (called when the order book changes)."""
+        self._price = chip_price(self.p.price_busd_per_gw, self.backlog_gw(), self.output_gw, self.p.scarcity_markup)
+
     def price(self) -> float:
-        return chip_price(self.p.price_busd_per_gw, self.backlog_gw(), self.output_gw, self.p.scarcity_markup)
+        """Price per GW quoted this month."""
+        return self._price
 
     def expand(self, tick: int) -> None:
         """Bring due expansions online; order new packaging capacity when the backlog exceeds six months

@@ -59,11 +59,12 @@ def clear_spot(ask_price: np.ndarray, ask_qty: np.ndarray, bid_price: np.ndarray
     ca, cb = np.cumsum(qa), np.cumsum(qb)
 
     # Breakpoints of the two step curves; a segment (lo, hi] trades if its bid covers its ask.
+    top = min(ca[-1], cb[-1])
     qs = np.unique(np.concatenate(([0.0], ca, cb)))
-    qs = qs[qs <= min(ca[-1], cb[-1]) + 1e-12]
+    qs = np.append(qs[qs < top], top)
     mids = 0.5 * (qs[:-1] + qs[1:])
-    seg_a = np.searchsorted(ca, mids)
-    seg_b = np.searchsorted(cb, mids)
+    seg_a = np.minimum(np.searchsorted(ca, mids), len(ca) - 1)
+    seg_b = np.minimum(np.searchsorted(cb, mids), len(cb) - 1)
     trades = pb[seg_b] >= pa[seg_a]
     if not trades.any():
         return SpotResult(min(max(float(pa[0]), floor), cap), sold, bought, 0.0, total_bid)

@@ -270,6 +270,7 @@ class ComputeMarketModel(mesa.Model):
             f.unpaid_busd = 0.0
             f.revenue_busd = 0.0 if f.kind != "lab" else f.revenue_busd
         self.financier.losses_month_busd = 0.0
+        self.chipmaker.reprice()
         self.frontier_efficiency = vintage_efficiency(self.tick, self.cfg.technology.generation_months,
                                                       self.cfg.technology.efficiency_gain_per_generation)
         self._update_costs()
@@ -278,7 +279,7 @@ class ComputeMarketModel(mesa.Model):
         cfg, tech = self.cfg, self.cfg.technology
         wacc = cfg.financier.base_rate + cfg.financier.base_spread + cfg.financier.equity_premium
         self.wacc = wacc
-        chip = self.chipmaker.price() if hasattr(self, "chip_orders") else cfg.chipmaker.price_busd_per_gw
+        chip = self.chipmaker.price()
         self.full_cost_gw = full_cost_per_gw_month(chip, tech.shell_capex_busd_per_gw, tech.other_capex_busd_per_gw,
                                                    wacc, tech.useful_life_months, tech.shell_life_months,
                                                    tech.opex_busd_per_gw_month)
@@ -712,6 +713,7 @@ class ComputeMarketModel(mesa.Model):
                 if a > 0:
                     o.remaining -= a
                     self.deliveries.append((t + chip.p.delivery_lag_months, o.project, a, o.price))
+        chip.reprice()
         due = [d for d in self.deliveries if d[0] <= t]
         self.deliveries = [d for d in self.deliveries if d[0] > t]
         chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
