@@ -29,19 +29,28 @@ class Cloud(Firm):
         self.idle_egw = 0.0
         self.hoarded_egw = 0.0
         self.land_used_gw = 0.0
-        self.book_value_busd = 0.0
+        self._bv_cache = (-1, 0.0)
         self.spot_sold_egw = 0.0
 
     # ---------------------------------------------------------------- fleet
     def refresh_fleet(self) -> None:
         """Recompute fleet size, efficiency and book value from its operational blocks."""
-        gw = egw = bv = 0.0
+        gw = egw = 0.0
         for b in self.blocks:
             gw += b.gw
             egw += b.gw * b.efficiency
-            bv += b.capex_busd
-        self.fleet_gw, self.fleet_egw, self.book_value_busd = gw, egw, bv
+        self.fleet_gw, self.fleet_egw = gw, egw
         self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
+
+    @property
+    def book_value_busd(self) -> float:
+        """Depreciated cost of its operational fleet (straight line over the accelerator life), cached per month."""
+        t = self.model.tick
+        if self._bv_cache[0] != t:
+            life = self.model.cfg.technology.useful_life_months
+            bv = sum(b.capex_busd * max(1.0 - (t - b.online) / life, 0.0) for b in self.blocks)
+            self._bv_cache = (t, bv)
+        return self._bv_cache[1]
 
     def assets_busd(self) -> float:
         pipeline = sum(pr.capex_busd for pr in self.model.projects_of(self.uid) if pr.status == "construction")

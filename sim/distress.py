@@ -235,6 +235,7 @@ def default_firm(m, firm, debts) -> None:
                     buyer.blocks.append(b)
                 buyer.land_used_gw += gw
                 buyer.refresh_fleet()
+                buyer._bv_cache = (-1, 0.0)
                 m.stats.liquidated_gw += gw
                 m.log_event("liquidation", firm.uid, buyer.uid, proceeds, gw, "capacity sold at a discount")
             else:
@@ -245,8 +246,7 @@ def default_firm(m, firm, debts) -> None:
                 m.log_event("liquidation", firm.uid, "", 0.0, gw, "capacity stranded: no buyer")
             firm.blocks = []
             firm.refresh_fleet()
-            m.projects = [p for p in m.projects if p.status in ("announced", "permitting", "interconnection",
-                                                                "construction", "operational")]
+            m.reindex_projects()
     # loans: remaining cash to lenders pro rata; guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
     outstanding = sum(l.principal for l in loans)

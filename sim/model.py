@@ -28,6 +28,7 @@ from sim.markets import allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 
 MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
+SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 PIPELINE = ("announced", "permitting", "interconnection", "construction")
 
 
@@ -61,7 +62,7 @@ class ComputeMarketModel(mesa.Model):
         self.tick = 0
         y, m = (int(x) for x in cfg.meta.start.split("-"))
         self._start_ym = y * 12 + (m - 1)
-        self.ledger = Ledger()
+        self.ledger = Ledger([SPOT_EXCHANGE])
         self.book = Book()
         self.event_log: list[dict] = []
         self.series: dict[str, list[float]] = {}
@@ -122,6 +123,7 @@ class ComputeMarketModel(mesa.Model):
         self.loans: dict[str, list[Loan]] = {}
         self.stakes: list[Stake] = []
         self.projects: list[Project] = []
+        self._projects_by_cloud: dict[str, list[Project]] = {}
         self.chip_orders: list[ChipOrder] = []
         self.deliveries: list[tuple[int, Project, float, float]] = []
         self.gw_brought_online = 0.0
@@ -150,9 +152,9 @@ class ComputeMarketModel(mesa.Model):
                     gw = c.p.capacity_gw / n_blocks
                     pr = Project(self.book.new_id("P"), "operational", cloud=c.uid, regulator=c.p.jurisdiction,
                                  gw=gw, announced=-age - 24, online=-age, efficiency=1.0,
-                                 capex_busd=gw * all_in * (1.0 - age / life) * 0.8)
+                                 capex_busd=gw * all_in * 0.8)   # cost basis; book value depreciates with age
                     self.book.add("project", pr)
-                    self.projects.append(pr)
+                    self._add_project(pr)
                     c.blocks.append(pr)
                     c.land_used_gw += gw
             if c.p.initial_debt_busd > 0:
@@ -172,7 +174,7 @@ class ComputeMarketModel(mesa.Model):
                              announced=-24, build_left=int(self.rng.integers(1, tech.build_months + 1)),
                              financed=True, capex_busd=gw * all_in)
                 self.book.add("project", pr)
-                self.projects.append(pr)
+                self._add_project(pr)
                 c.land_used_gw += gw
                 done = 1.0 - pr.build_left / tech.build_months
                 pr.chips_delivered = 0.0
@@ -212,6 +214,10 @@ class ComputeMarketModel(mesa.Model):
             return shell + pr.gw * self.chipmaker.price()
         return shell * pr.build_left / tech.build_months + max(pr.gw - pr.chips_delivered, 0.0) * self.chipmaker.price()
 
+    def _add_project(self, pr: Project) -> None:
+        self.projects.append(pr)
+        self._projects_by_cloud.setdefault(pr.cloud, []).append(pr)
+
     def capex_per_gw(self) -> float:
         """All-in cost of one GW of new capacity at today's chip price, $B."""
         tech = self.cfg.technology
@@ -228,7 +234,16 @@ class ComputeMarketModel(mesa.Model):
         return self.loans.get(uid, [])
 
     def projects_of(self, uid: str) -> list[Project]:
-        return [p for p in self.projects if p.cloud == uid]
+        """A cloud's projects (pipeline and operational), indexed; filter by status at the call."""
+        return self._projects_by_cloud.get(uid, [])
+
+    def reindex_projects(self) -> None:
+        """Drop ended projects and rebuild the per-cloud index (after retirements or a liquidation)."""
+        self.projects = [p for p in self.projects if p.status in PIPELINE or p.status == "operational"]
+        idx: dict[str, list[Project]] = {}
+        for p in self.projects:
+            idx.setdefault(p.cloud, []).append(p)
+        self._projects_by_cloud = idx
 
     def projects_in(self, reg_uid: str, status: str) -> list[Project]:
         return [p for p in self.projects if p.regulator == reg_uid and p.status == status]
@@ -382,14 +397,12 @@ class ComputeMarketModel(mesa.Model):
             if q > 0:
                 lab.served_egw += q
                 lab.unmet_egw -= q
-        pay_total = res.price * res.traded
-        if pay_total > 0:
-            for lab in labs:
-                q = bought.get(lab.uid, 0.0)
-                if q <= 0:
-                    continue
-                for uid, sq in sold_by.items():
-                    lab.pay(uid, res.price * q * sq / res.traded, "spot_compute")
+        # settlement through the exchange: buyers pay in, sellers are paid out pro rata to what came in
+        if res.traded > 0:
+            paid_in = sum(lab.pay(SPOT_EXCHANGE, res.price * q, "spot_compute") for lab in labs
+                          if (q := bought.get(lab.uid, 0.0)) > 0)
+            for uid, sq in sold_by.items():
+                self.ledger.pay(SPOT_EXCHANGE, uid, paid_in * sq / res.traded, "spot_compute")
         for c in self.clouds:
             c.spot_sold_egw = sold_by.get(c.uid, 0.0)
             c.revenue_busd += res.price * c.spot_sold_egw
@@ -433,9 +446,6 @@ class ComputeMarketModel(mesa.Model):
             if c.p.other_business_busd_per_month > 0:
                 self.ledger.pay("other_business", c.uid, c.p.other_business_busd_per_month, "other_business_cash_flow")
             c.pay("power", c.fleet_gw * tech.opex_busd_per_gw_month, "power")
-            life = tech.useful_life_months
-            for b in c.blocks:                       # straight-line depreciation of book value
-                b.capex_busd -= min(b.capex_busd, b.capex_busd / max(life - (t - b.online), 1))
         self.chipmaker.pay("staff", self.cfg.chipmaker.rd_busd_per_month, "operating_cost")
         for uid, loans in list(self.loans.items()):
             firm = self.firms_by_id[uid]
@@ -474,7 +484,7 @@ class ComputeMarketModel(mesa.Model):
             if len(keep) != len(c.blocks):
                 c.blocks = keep
                 c.refresh_fleet()
-        self.projects = [p for p in self.projects if p.status in PIPELINE or p.status == "operational"]
+        self.reindex_projects()
 
     def _prune_contracts(self, cloud_uid: str) -> None:
         open_ = ("signed", "active")
@@ -562,7 +572,7 @@ class ComputeMarketModel(mesa.Model):
         pr = Project(self.book.new_id("P"), "announced", cloud=cloud.uid, regulator=cloud.p.jurisdiction, gw=gw,
                      contract=contract, announced=self.tick, build_left=self.cfg.technology.build_months)
         self.book.add("project", pr)
-        self.projects.append(pr)
+        self._add_project(pr)
         cloud.land_used_gw += gw
         self.announced_gw_total += gw
         self.log_event("project_announced", cloud.uid, contract, 0.0, gw, "contracted" if contract else "on spec")
