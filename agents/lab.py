@@ -28,6 +28,7 @@ class Lab(Firm):
         self.demand_egw = 0.0
         self.served_egw = 0.0
         self.idle_egw = 0.0
+        self.surplus_egw = 0.0            # idle compute kept for extra training instead of resold
         self.train_egw = 0.0
         self.unmet_egw = 0.0
         self.share = 0.0
@@ -53,7 +54,9 @@ class Lab(Firm):
         used = min(have, want)
         self.train_egw = used - infer
         self.idle_egw = have - used
-        if not self.p.resell_idle:           # keep idle compute and train on it
+        self.surplus_egw = 0.0
+        if not self.p.resell_idle:           # keep idle compute and train on it (surplus compute)
+            self.surplus_egw = self.idle_egw
             self.train_egw += self.idle_egw
             self.idle_egw = 0.0
 

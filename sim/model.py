@@ -411,6 +411,10 @@ class ComputeMarketModel(mesa.Model):
                 lab = self.labs_by_id[c.p.hosts_lab]
                 lab.train_egw += c.hoarded_egw
                 lab.pay(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
+        # utilisation: capacity serving inference or planned training; capacity left unsold on the spot
+        # market, and labs' surplus compute spent on extra training, count as idle
+        idle = (sum(c.idle_egw for c in self.alive_clouds()) + sum(l.idle_egw + l.surplus_egw for l in labs)
+                - res.traded)
         for lab in labs:
             lab.idle_egw -= sold_by.get(lab.uid, 0.0)
             rev = lab.served_egw * self.revenue_per_egw
@@ -418,7 +422,6 @@ class ComputeMarketModel(mesa.Model):
             lab.revenue_busd = rev
             lab.revenue_hist.append(rev)
         op_egw = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
-        idle = sum(c.idle_egw for c in self.alive_clouds()) + sum(l.idle_egw for l in labs) - res.traded
         self.monthly["operational_egw"] = op_egw
         self.monthly["utilisation"] = 1.0 - max(idle, 0.0) / op_egw if op_egw > 0 else 0.0
         self.monthly["unmet"] = sum(l.unmet_egw for l in labs)
