@@ -28,6 +28,7 @@ class Lab(Firm):
         self.demand_egw = 0.0
         self.served_egw = 0.0
         self.idle_egw = 0.0
+        self.have_egw = 0.0               # owned + delivered compute this month
         self.surplus_egw = 0.0            # idle compute kept for extra training instead of resold
         self.train_egw = 0.0
         self.unmet_egw = 0.0
@@ -46,7 +47,7 @@ class Lab(Firm):
 
     def plan_serving(self) -> None:
         """Split its compute between inference (up to demand) and training; the rest is idle."""
-        have = self.own_egw + self.contracted_egw()
+        have = self.have_egw = self.own_egw + self.contracted_egw()
         want = self.demand_egw / (1.0 - self.p.training_share)
         infer = min(self.demand_egw, have * (1.0 - self.p.training_share)) if want > have else self.demand_egw
         self.served_egw = infer

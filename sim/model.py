@@ -433,14 +433,17 @@ class ComputeMarketModel(mesa.Model):
         """Take-or-pay contract payments, debt service, operating costs, other business, depreciation."""
         t, tech = self.tick, self.cfg.technology
         for lab in self.alive_labs():
-            have = lab.own_egw + lab.contracted_egw()
+            have = lab.have_egw
             used_share = 1.0 - (lab.idle_egw / have if have > 0 else 0.0)
+            dues: dict[str, float] = {}    # one payment per cloud per month, summed over its contracts
             for k in self.contracts_lab[lab.uid]:
                 if k.status != "active" or k.delivered_gw <= 0:
                     continue
                 due = take_or_pay_payment(k.delivered_gw, k.delivered_gw * used_share, k.price, k.top_share)
-                paid = lab.pay(k.cloud, due, "offtake_payment", k.id)
-                self.clouds_by_id[k.cloud].revenue_busd += paid
+                dues[k.cloud] = dues.get(k.cloud, 0.0) + due
+            for cloud_uid, due in dues.items():
+                paid = lab.pay(cloud_uid, due, "offtake_payment")
+                self.clouds_by_id[cloud_uid].revenue_busd += paid
             lab.pay("staff", lab.p.other_costs_busd_per_month, "operating_cost")
             lab.pay("power", lab.own_egw * tech.opex_busd_per_gw_month, "power")
         for c in self.clouds:
@@ -826,7 +829,7 @@ class ComputeMarketModel(mesa.Model):
         a = self.agent_series
         for f in list(self.labs) + list(self.clouds):
             vals = (("cash_busd", f.cash_busd), ("debt_busd", f.debt_busd), ("revenue_busd", f.revenue_busd),
-                    ("capacity_gw", f.fleet_gw if f.kind == "cloud" else (f.own_egw + f.contracted_egw() if f.alive else 0.0)),
+                    ("capacity_gw", f.fleet_gw if f.kind == "cloud" else (f.have_egw if f.alive else 0.0)),
                     ("quality", getattr(f, "quality", float("nan"))), ("share", getattr(f, "share", float("nan")) if f.alive else 0.0))
             for var, v in vals:
                 a.setdefault((f.uid, var), []).append(float(v))
