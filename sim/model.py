@@ -457,16 +457,22 @@ class ComputeMarketModel(mesa.Model):
             firm = self.firms_by_id[uid]
             if not firm.alive:
                 continue
+            by_lender: dict[str, list[Loan]] = {}
             for l in loans:
-                if l.status != "active":
+                if l.status == "active":
+                    by_lender.setdefault(l.lender, []).append(l)
+            for lender, ls in by_lender.items():   # one interest and one principal payment per lender
+                interest = sum(l.principal * l.rate for l in ls) / 12.0
+                dues = [l.principal if t >= l.maturity else min(l.amort, l.principal) for l in ls]
+                principal = sum(dues)
+                paid_i = firm.pay(lender, interest, "interest")
+                if paid_i < interest - 1e-9 or principal <= 0:
                     continue
-                interest = l.principal * l.rate / 12.0
-                principal = l.principal if t >= l.maturity else min(l.amort, l.principal)
-                paid_i = firm.pay(l.lender, interest, "interest", l.id)
-                paid_p = firm.pay(l.lender, principal, "principal", l.id) if paid_i >= interest - 1e-9 else 0.0
-                l.principal -= paid_p
-                if l.principal <= 1e-9:
-                    self.book.move(l, "repaid")
+                share = firm.pay(lender, principal, "principal") / principal
+                for l, d in zip(ls, dues):
+                    l.principal -= d * share
+                    if l.principal <= 1e-9:
+                        self.book.move(l, "repaid")
             self.loans[uid] = [l for l in loans if l.status == "active"]
         for c in self.clouds:
             for k in self.contracts_cloud[c.uid]:
@@ -733,31 +739,41 @@ class ComputeMarketModel(mesa.Model):
         due = [d for d in self.deliveries if d[0] <= t]
         self.deliveries = [d for d in self.deliveries if d[0] > t]
         chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
+        bills: dict[str, list[tuple[Project, float, float]]] = {}
         for _, pr, gw, price in due:
-            if pr.status != "construction":
-                continue
-            c = self.clouds_by_id[pr.cloud]
-            paid = c.pay(chip.uid, gw * price, "chip_purchase", pr.id)
-            cogs = gw * chip.p.unit_cost_busd_per_gw
-            chip.pay("foundry", cogs, "cost_of_goods")
+            if pr.status == "construction":
+                bills.setdefault(pr.cloud, []).append((pr, gw, price))
+        for cloud_uid, items in bills.items():   # one invoice per cloud per month
+            amount = sum(gw * price for _, gw, price in items)
+            paid = self.clouds_by_id[cloud_uid].pay(chip.uid, amount, "chip_purchase")
+            gw_total = sum(gw for _, gw, _ in items)
+            for pr, gw, _ in items:
+                pr.chips_delivered += gw
             chip.revenue_busd += paid
-            chip.cogs_busd += cogs
-            chip.delivered_gw += gw
-            pr.chips_delivered += gw
+            chip.delivered_gw += gw_total
+            chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
             self.cum_capex += paid
+        chip.pay("foundry", chip.cogs_busd, "cost_of_goods")
         chip.cum_revenue_busd += chip.revenue_busd
         chip.cum_gross_profit_busd += chip.revenue_busd - chip.cogs_busd
         per_month = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw
+        building: dict[str, list[Project]] = {}
         for pr in self.projects:
-            if pr.status != "construction" or not pr.financed:
+            if pr.status == "construction" and pr.financed and pr.build_left > 0:
+                building.setdefault(pr.cloud, []).append(pr)
+        for cloud_uid, prs in building.items():   # one payment per cloud; projects advance in filing order
+            spends = [pr.gw * per_month / tech.build_months for pr in prs]
+            paid = self.clouds_by_id[cloud_uid].pay("construction", sum(spends), "construction")
+            self.cum_capex += paid
+            for pr, spend in zip(prs, spends):
+                if paid < spend - 1e-9:
+                    break
+                paid -= spend
+                pr.build_left -= 1
+        for pr in self.projects:
+            if pr.status != "construction":
                 continue
             c = self.clouds_by_id[pr.cloud]
-            if pr.build_left > 0:
-                spend = pr.gw * per_month / tech.build_months
-                paid = c.pay("construction", spend, "construction", pr.id)
-                self.cum_capex += paid
-                if paid >= spend - 1e-9:
-                    pr.build_left -= 1
             if pr.build_left <= 0 and pr.chips_delivered >= pr.gw - 1e-6:
                 self.book.move(pr, "operational")
                 pr.online = t
