@@ -6,20 +6,23 @@ none of them touches the model, so they are tested with hand-made data
 (``tests/test_app.py``). ``sim/viz/data.py`` extracts that data from a live
 ``ComputeMarketModel``; ``sim/viz/components.py`` puts the figures on the page.
 
-Each time-series figure carries ``layout.meta = {"chart": <name>}`` so the
-browser tests can find it and count its points.
+Each figure function returns a ``go.Figure``; its ``.spec(...)`` returns the
+same figure as a plain ``{"data", "layout"}`` dict, which the live page sends
+as is. Each figure carries ``layout.meta = {"chart": <name>}`` so the browser
+tests can find it and count its points.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
 
-#: Height of every chart in pixels (fits a SolaraViz grid cell of 390 px).
+#: Height of every chart in pixels (the page's chart panels are this tall).
 CHART_HEIGHT = 360
 
 #: Names of the time-series charts (one point per simulated month each).
@@ -40,13 +43,13 @@ LINK_KINDS = {  # kind -> (colour, label)
     "equity": ("#2ca02c", "equity stake"),
 }
 
-NODE_KINDS = {  # kind -> (colour, label, ring order)
-    "lab": ("#d62728", "lab", 0),
-    "cloud": ("#1f77b4", "cloud", 1),
+NODE_KINDS = {  # kind -> (colour, legend label, ring order)
+    "lab": ("#d62728", "labs", 0),
+    "cloud": ("#1f77b4", "clouds", 1),
     "chipmaker": ("#2ca02c", "chipmaker", 2),
-    "financier": ("#ff7f0e", "financier", 3),
-    "regulator": ("#7f7f7f", "regulator", 4),
-    "other": ("#bbbbbb", "other", 5),
+    "financier": ("#ff7f0e", "capital markets", 3),
+    "regulator": ("#7f7f7f", "regulators", 4),
+    "other": ("#bbbbbb", "others", 5),
 }
 
 #: Node groups that always have a trace in the network figure.
@@ -59,7 +62,7 @@ LABEL_TEXT = {  # label name (with or without "label_") -> (badge text, what it 
     "consolidation": ("consolidation", "acquisitions raised lab concentration"),
 }
 
-_AXIS_STYLE = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "automargin": True}
+_AXIS_STYLE = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"}
 
 #: A small explicit template (plotly_white's look): a named template such as
 #: "plotly_white" is re-validated in full on every live update, ~30 ms per chart.
@@ -71,8 +74,10 @@ TEMPLATE: dict[str, Any] = {"layout": {
 _BASE_LAYOUT: dict[str, Any] = {
     "template": TEMPLATE,
     "height": CHART_HEIGHT,
-    "margin": {"l": 55, "r": 20, "t": 40, "b": 40},
-    "legend": {"orientation": "h", "y": -0.15, "x": 0, "font": {"size": 10}},
+    # fixed margins with room for the legend: letting plotly grow them to fit
+    # (autoexpand, automargin) costs a second layout pass on every redraw
+    "margin": {"l": 55, "r": 20, "t": 36, "b": 62, "autoexpand": False},
+    "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "font": {"size": 10}},
     "hovermode": "x unified",
     "uirevision": "keep",  # keep the user's zoom across monthly updates
     "font": {"size": 11},
@@ -96,10 +101,23 @@ def _layout(chart: str, title: str, **extra: Any) -> dict[str, Any]:
     return layout
 
 
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    # Traces and layouts are built from known-good literals; skipping plotly's
-    # per-property validation keeps a monthly redraw of the page cheap.
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
+    return {"data": data, "layout": layout}
+
+
+def figure_builder(spec_fn: Callable[..., dict[str, Any]]) -> Callable[..., go.Figure]:
+    """Make a figure function out of a function returning a plain ``{"data", "layout"}`` dict.
+
+    The result returns a ``go.Figure``; ``.spec(...)`` gives the plain dict, which the
+    live page sends as is (comparing and serialising figures costs ~10 ms each).
+    """
+    @functools.wraps(spec_fn)
+    def build(*args: Any, **kwargs: Any) -> go.Figure:
+        # built from known-good literals: skip plotly's per-property validation
+        return go.Figure(spec_fn(*args, **kwargs), _validate=False)
+
+    build.spec = spec_fn  # type: ignore[attr-defined]
+    return build
 
 
 def _values(series: Mapping[str, Sequence[float]], name: str, n: int) -> list[float | None]:
@@ -123,24 +141,29 @@ _MONTH_AXIS = {"type": "category", "nticks": 8, "tickangle": 0}
 
 
 # --------------------------------------------------------------------------- time series
-def prices_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
+@figure_builder
+def prices_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> dict[str, Any]:
     """Spot and offtake prices, with the full cost of new capacity as the glut/scarcity yardstick."""
     n = len(dates)
     x = list(dates)
+    gpu_hour = _values(series, "spot_price_usd_gpu_hour", n)
     data = [
         {"type": "scatter", "mode": "lines", "name": "spot ($B/eGW-month)", "x": x,
-         "y": _values(series, "spot_price", n), "line": {"color": "#d62728", "width": 2}},
+         "y": _values(series, "spot_price", n), "line": {"color": "#d62728", "width": 2},
+         "customdata": gpu_hour, "hovertemplate": "%{y:.3f} (≈ $%{customdata:.2f} per GPU-hour)"},
         {"type": "scatter", "mode": "lines", "name": "offtake ($B/GW-month)", "x": x,
          "y": _values(series, "offtake_price", n), "line": {"color": "#1f77b4", "width": 2}},
         {"type": "scatter", "mode": "lines", "name": "full cost of new capacity", "x": x,
          "y": _values(series, "full_cost", n), "line": {"color": "#555", "width": 1, "dash": "dot"}},
     ]
-    layout = _layout("prices", "Prices", xaxis=_MONTH_AXIS, yaxis={"title": {"text": "US$ B per GW-month"}, "rangemode": "tozero"},
+    layout = _layout("prices", "Prices", xaxis=_MONTH_AXIS,
+                     yaxis={"title": {"text": "US$ B per GW-month"}, "rangemode": "tozero"},
                      annotations=_empty_note(n))
     return _figure(data, layout)
 
 
-def pipeline_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
+@figure_builder
+def pipeline_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> dict[str, Any]:
     """The capacity pipeline as stacked areas: operational at the bottom, announced on top."""
     n = len(dates)
     x = list(dates)
@@ -149,12 +172,18 @@ def pipeline_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str])
          "stackgroup": "pipeline", "line": {"color": colour, "width": 0.5}, "fillcolor": colour}
         for key, label, colour in PIPELINE_STAGES
     ]
-    layout = _layout("pipeline", "Capacity pipeline", xaxis=_MONTH_AXIS, yaxis={"title": {"text": "GW of IT power"}, "rangemode": "tozero"},
+    layout = _layout("pipeline", "Capacity pipeline", xaxis=_MONTH_AXIS,
+                     yaxis={"title": {"text": "GW of IT power"}, "rangemode": "tozero"},
+                     # legend beside the stack, in the stack's order (announced on top)
+                     legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                             "traceorder": "reversed", "font": {"size": 10}},
+                     margin={**_BASE_LAYOUT["margin"], "r": 105, "b": 40},
                      annotations=_empty_note(n))
     return _figure(data, layout)
 
 
-def utilisation_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
+@figure_builder
+def utilisation_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> dict[str, Any]:
     """Utilisation of operational capacity (%) and unmet demand (effective GW) on a second axis."""
     n = len(dates)
     x = list(dates)
@@ -170,32 +199,35 @@ def utilisation_figure(series: Mapping[str, Sequence[float]], dates: Sequence[st
         "utilisation", "Utilisation and unmet demand", xaxis=_MONTH_AXIS,
         yaxis={"title": {"text": "utilisation (%)"}, "range": [0, 105]},
         yaxis2={"title": {"text": "unmet demand (eGW)"}, "overlaying": "y", "side": "right",
-                "rangemode": "tozero", "showgrid": False},
+                "rangemode": "tozero", "showgrid": False, "tickmode": "auto"},
         margin={**_BASE_LAYOUT["margin"], "r": 55},
         annotations=_empty_note(n),
     )
     return _figure(data, layout)
 
 
-def chipmaker_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> go.Figure:
-    """Chipmaker revenue (bars) and gross margin on top, order backlog (GW) below."""
+@figure_builder
+def chipmaker_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]) -> dict[str, Any]:
+    """Chipmaker revenue and gross margin on top, order backlog (GW) below."""
     n = len(dates)
     x = list(dates)
     margin = [None if v is None else 100.0 * v for v in _values(series, "chipmaker_margin", n)]
     data = [
-        {"type": "bar", "name": "revenue ($B/month)", "x": x, "y": _values(series, "chipmaker_revenue_busd", n),
-         "marker": {"color": "#76b041"}},
+        {"type": "scatter", "mode": "lines", "name": "revenue ($B/month)", "x": x,
+         "y": _values(series, "chipmaker_revenue_busd", n), "fill": "tozeroy",
+         "line": {"color": "#76b041", "width": 2}, "fillcolor": "rgba(118,176,65,0.25)"},
         {"type": "scatter", "mode": "lines", "name": "gross margin (%)", "x": x, "y": margin, "yaxis": "y2",
-         "line": {"color": "#333", "width": 2}},
+         "line": {"color": "#333", "width": 1.5}},
         {"type": "scatter", "mode": "lines", "name": "backlog (GW)", "x": x,
          "y": _values(series, "chip_backlog_gw", n), "xaxis": "x2", "yaxis": "y3",
-         "fill": "tozeroy", "line": {"color": "#9467bd", "width": 1}},
+         "line": {"color": "#9467bd", "width": 2}},
     ]
     layout = _layout(
         "chipmaker", "Chipmaker: revenue, margin, backlog",
-        xaxis={**_MONTH_AXIS, "anchor": "y", "showticklabels": False, "matches": "x2"},
+        xaxis={**_MONTH_AXIS, "anchor": "y", "showticklabels": False},
         yaxis={"domain": [0.42, 1.0], "title": {"text": "$B / month"}, "rangemode": "tozero"},
-        yaxis2={"overlaying": "y", "side": "right", "range": [0, 100], "title": {"text": "margin %"}, "showgrid": False},
+        yaxis2={"overlaying": "y", "side": "right", "range": [0, 100], "title": {"text": "margin %"}, "showgrid": False,
+                "tickmode": "linear", "tick0": 0, "dtick": 25},
         xaxis2={**_MONTH_AXIS, "anchor": "y3"},
         yaxis3={"domain": [0.0, 0.32], "title": {"text": "backlog GW"}, "rangemode": "tozero"},
         margin={**_BASE_LAYOUT["margin"], "r": 55},
@@ -205,19 +237,24 @@ def chipmaker_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]
 
 
 # --------------------------------------------------------------------------- balance sheets
-def balance_sheet_figure(firms: Sequence[Mapping[str, Any]]) -> go.Figure:
+@figure_builder
+def balance_sheet_figure(firms: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Cash and debt of each firm now, grouped bars. ``firms``: dicts with id, kind, cash_busd, debt_busd."""
     order = sorted(firms, key=lambda f: (NODE_KINDS[_node_kind(f.get("kind", ""))][2], str(f["id"])))
     ids = [str(f["id"]) for f in order]
     kinds = [str(f.get("kind", "")) for f in order]
     data = [
         {"type": "bar", "name": "cash ($B)", "x": ids, "y": [float(f.get("cash_busd", 0.0)) for f in order],
-         "marker": {"color": "#2a9d8f"}, "customdata": kinds, "hovertemplate": "%{x} (%{customdata}): cash %{y:.1f} $B<extra></extra>"},
+         "marker": {"color": "#2a9d8f"}, "customdata": kinds,
+         "hovertemplate": "%{x} (%{customdata}): cash %{y:.1f} $B<extra></extra>"},
         {"type": "bar", "name": "debt ($B)", "x": ids, "y": [float(f.get("debt_busd", 0.0)) for f in order],
-         "marker": {"color": "#e63946"}, "customdata": kinds, "hovertemplate": "%{x} (%{customdata}): debt %{y:.1f} $B<extra></extra>"},
+         "marker": {"color": "#e63946"}, "customdata": kinds,
+         "hovertemplate": "%{x} (%{customdata}): debt %{y:.1f} $B<extra></extra>"},
     ]
     layout = _layout("balance", "Cash and debt per firm (now)", barmode="group", hovermode="closest",
-                     yaxis={"title": {"text": "US$ B"}}, xaxis={"tickangle": -40, "automargin": True})
+                     yaxis={"title": {"text": "US$ B"}}, xaxis={"tickangle": -40, "tickfont": {"size": 9}},
+                     legend={**_BASE_LAYOUT["legend"], "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                     margin={**_BASE_LAYOUT["margin"], "b": 90})
     return _figure(data, layout)
 
 
@@ -250,7 +287,8 @@ def aggregate_links(links: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     acc: dict[tuple[str, str, str], dict[str, Any]] = {}
     for ln in links:
         key = (str(ln["source"]), str(ln["target"]), str(ln["kind"]))
-        e = acc.setdefault(key, {"source": key[0], "target": key[1], "kind": key[2], "busd": 0.0, "gw": 0.0, "count": 0})
+        e = acc.setdefault(key, {"source": key[0], "target": key[1], "kind": key[2],
+                                 "busd": 0.0, "gw": 0.0, "count": 0})
         e["busd"] += float(ln.get("busd") or 0.0)
         e["gw"] += float(ln.get("gw") or 0.0)
         e["count"] += 1
@@ -269,8 +307,9 @@ def edge_width(weight: float, max_weight: float) -> float:
     return EDGE_WIDTHS[min(int(share * len(EDGE_WIDTHS)), len(EDGE_WIDTHS) - 1)]
 
 
+@figure_builder
 def network_figure(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]],
-                   size_by: str = "busd") -> go.Figure:
+                   size_by: str = "busd") -> dict[str, Any]:
     """Who is tied to whom: firms on a ring, edges coloured by tie kind, widths and node sizes by $B or GW.
 
     ``nodes``: dicts with id and kind; ``links``: dicts with source, target, kind, busd, gw
@@ -331,7 +370,7 @@ def network_figure(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[s
         colour, label, _ = NODE_KINDS[group]
         ids = sorted(ids)
         data.append({
-            "type": "scatter", "mode": "markers+text", "name": label + "s", "legendgroup": "node-" + group,
+            "type": "scatter", "mode": "markers+text", "name": label, "legendgroup": "node-" + group,
             "showlegend": bool(ids),
             "x": [pos[i][0] for i in ids], "y": [pos[i][1] for i in ids],
             "text": ids, "textposition": "top center", "textfont": {"size": 9},
@@ -345,43 +384,105 @@ def network_figure(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[s
         "network", f"Who is tied to whom (sized by {unit})", hovermode="closest",
         xaxis={"visible": False, "range": [-1.35, 1.35]},
         yaxis={"visible": False, "range": [-1.25, 1.3], "scaleanchor": "x"},
-        legend={**_BASE_LAYOUT["legend"], "y": -0.02},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={**_BASE_LAYOUT["legend"], "y": -0.01},
+        margin={"l": 10, "r": 10, "t": 36, "b": 48, "autoexpand": False},
         annotations=_note("no contracts, loans or stakes yet", not edges),
     )
     return _figure(data, layout)
 
 
+# --------------------------------------------------------------------------- page mode
+def legend_items(spec: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The legend of a figure spec as plain items (name, colour, style "line"|"dash"|"area"|"dot"),
+    in the order plotly would list them; one item per legend group."""
+    layout = spec.get("layout", {})
+    if layout.get("showlegend") is False:
+        return []
+    traces = list(spec.get("data", []))
+    if (layout.get("legend") or {}).get("traceorder") == "reversed":
+        traces.reverse()
+    items, seen = [], set()
+    for t in traces:
+        if t.get("showlegend") is False or not t.get("name"):
+            continue
+        group = t.get("legendgroup") or t["name"]
+        if group in seen:
+            continue
+        seen.add(group)
+        line = t.get("line") or {}
+        marker = t.get("marker") or {}
+        if t.get("type") == "bar" or t.get("stackgroup") or t.get("fill", "none") != "none":
+            style, colour = "area", t.get("fillcolor") or marker.get("color") or line.get("color")
+        elif "markers" in str(t.get("mode", "")) and "lines" not in str(t.get("mode", "")):
+            style, colour = "dot", marker.get("color")
+        else:
+            style, colour = ("dash" if line.get("dash") else "line"), line.get("color")
+        items.append({"name": str(t["name"]), "color": str(colour or "#888"), "style": style})
+    return items
+
+
+def for_page(spec: Mapping[str, Any], height: int) -> dict[str, Any]:
+    """A figure spec for the live page: title and legend are drawn once in HTML around the chart,
+    because redrawing them is about half the cost of a Plotly redraw."""
+    layout = dict(spec.get("layout", {}))
+    margin = dict(layout.get("margin") or {})
+    bottom = margin.get("b", 40)
+    if (layout.get("legend") or {}).get("y", 1) < 0:   # the room a bottom legend took is free now
+        bottom = max(bottom - 32, 14)
+    layout.update(showlegend=False, title={"text": ""}, height=height,
+                  margin={**margin, "t": 8, "b": bottom,
+                          "r": 55 if "yaxis2" in layout else min(margin.get("r", 20), 20)})
+    return {"data": list(spec.get("data", [])), "layout": layout}
+
+
+def title_of(spec: Mapping[str, Any]) -> str:
+    """The figure's title text."""
+    title = spec.get("layout", {}).get("title") or {}
+    return str(title.get("text", "") if isinstance(title, Mapping) else title)
+
+
 # --------------------------------------------------------------------------- event feed
-#: Event kinds (or parts of them) always shown in the feed, whatever their size.
-NOTABLE_KINDS = ("default", "acqui", "moratori", "liquidat", "bankrupt", "insolv", "cascade", "stall",
-                 "shock", "surge", "terminat", "writedown", "write_down", "licen")
+#: Event kinds always shown in the feed: failures, takeovers, regulation, shocks.
+FEED_ALWAYS = ("default", "acquisition", "liquidation", "moratorium", "contract_terminated", "litigation_killed",
+               "vendor_equity", "rescue_loan", "efficiency_shock", "demand_surge", "progress_stall")
+#: Words that make an unknown event kind notable.
+FEED_KEYWORDS = ("default", "acqui", "moratori", "liquidat", "bankrupt", "insolv", "cascade")
+#: Deals shown only when big: kind -> (minimum $B, minimum GW); either is enough.
+FEED_BIG = {"contract_signed": (100.0, 1.0), "equity_round": (20.0, math.inf), "rescue_round": (5.0, math.inf),
+            "loan": (25.0, math.inf)}
 
-_ICONS = (("default", "💥"), ("liquidat", "🔨"), ("acqui", "🤝"), ("licen", "🤝"), ("moratori", "⛔"),
-          ("terminat", "✂️"), ("offtake", "📝"), ("contract", "📝"), ("loan", "🏦"), ("equity", "💰"),
-          ("guarantee", "🛡️"), ("permit", "📋"), ("shock", "⚡"), ("stall", "⚡"), ("surge", "⚡"))
+#: (part of an event kind, category, colour): a coloured dot marks each row of the feed
+EVENT_CATEGORIES = (("default", "failure", "#d62728"), ("liquidat", "failure", "#d62728"),
+                    ("terminat", "failure", "#d62728"), ("acqui", "takeover", "#9467bd"),
+                    ("moratori", "regulation", "#ff7f0e"), ("killed", "regulation", "#ff7f0e"),
+                    ("shock", "shock", "#e9c46a"), ("stall", "shock", "#e9c46a"), ("surge", "shock", "#e9c46a"),
+                    ("rescue", "rescue", "#8c564b"), ("contract", "deal", "#1f77b4"), ("loan", "finance", "#2a9d8f"),
+                    ("equity", "finance", "#2a9d8f"), ("round", "finance", "#2a9d8f"))
 
 
-def is_notable(event: Mapping[str, Any], min_busd: float = 5.0, min_gw: float = 1.0) -> bool:
-    """Whether an event belongs in the feed: a default, acquisition, moratorium... or a big deal."""
+def is_notable(event: Mapping[str, Any]) -> bool:
+    """Whether an event belongs in the feed: a default, acquisition, moratorium, shock... or a big deal."""
     kind = str(event.get("kind", "")).lower()
-    if any(k in kind for k in NOTABLE_KINDS):
+    if kind in FEED_ALWAYS or any(k in kind for k in FEED_KEYWORDS):
         return True
-    return float(event.get("amount_busd") or 0.0) >= min_busd or float(event.get("gw") or 0.0) >= min_gw
+    if kind in FEED_BIG:
+        min_busd, min_gw = FEED_BIG[kind]
+        return float(event.get("amount_busd") or 0.0) >= min_busd or float(event.get("gw") or 0.0) >= min_gw
+    return False
 
 
-def event_feed(events: Sequence[Mapping[str, Any]], limit: int = 40, min_busd: float = 5.0,
-               min_gw: float = 1.0) -> list[dict[str, str]]:
-    """The newest notable events first, as display rows (date, icon, kind, text)."""
+def event_feed(events: Sequence[Mapping[str, Any]], limit: int = 40) -> list[dict[str, str]]:
+    """The newest notable events first (``is_notable``), as display rows: date, category, colour, kind, text."""
     rows = []
     for ev in reversed(events):
-        if not is_notable(ev, min_busd, min_gw):
+        if not is_notable(ev):
             continue
         kind = str(ev.get("kind", ""))
-        icon = next((ic for key, ic in _ICONS if key in kind.lower()), "•")
+        category, colour = next(((cat, col) for key, cat, col in EVENT_CATEGORIES if key in kind.lower()),
+                                ("other", "#7f7f7f"))
         parts = [str(ev.get("party") or "")]
         if ev.get("counterparty"):
-            parts.append("→ " + str(ev["counterparty"]))
+            parts.append("↔ " + str(ev["counterparty"]))
         amount, gw = float(ev.get("amount_busd") or 0.0), float(ev.get("gw") or 0.0)
         if amount:
             parts.append(f"{amount:,.1f} $B")
@@ -389,7 +490,8 @@ def event_feed(events: Sequence[Mapping[str, Any]], limit: int = 40, min_busd: f
             parts.append(f"{gw:,.2f} GW")
         if ev.get("detail"):
             parts.append(f"({ev['detail']})")
-        rows.append({"date": str(ev.get("date", "")), "icon": icon, "kind": kind.replace("_", " "),
+        rows.append({"date": str(ev.get("date", "")), "category": category, "color": colour,
+                     "kind": kind.replace("_", " "),
                      "text": " ".join(p for p in parts if p)})
         if len(rows) >= limit:
             break

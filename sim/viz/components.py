@@ -1,9 +1,12 @@
 """Solara components of the live page: Plotly charts, event feed, label badges, settings panel.
 
-Chart components take the model and redraw whenever Mesa's SolaraViz steps or
-resets it (they read ``mesa.visualization.utils.update_counter``, which Solara
-keeps per browser session). ``LivePage`` keeps one model per browser session:
-nothing here lives at module level except constants and component definitions.
+``LivePage`` is the page: the settings panel, Mesa's SolaraViz (app bar,
+play/step/reset, intervals, seed box) and ``Dashboard`` (status line, charts,
+events). ``Dashboard`` alone listens to Mesa's step counter
+(``mesa.visualization.utils.update_counter``, kept per browser session by
+Solara) and hands the month down to the charts. ``LivePage`` keeps one model per
+browser session: nothing here lives at module level except constants and
+component definitions.
 """
 
 from __future__ import annotations
@@ -45,56 +48,97 @@ class LiveModelMixin:
         settings = dict(settings or {})
         scenario = settings.get("scenario", DEFAULT_SCENARIO)
         overrides = overrides_from_controls(load_scenario(scenario), settings)
-        rng = parse_seed(seed)
+        try:
+            rng, problem = parse_seed(seed), ""
+        except ValueError as exc:   # a typo in the seed box must not take the page down: say so instead
+            rng, problem = DEFAULT_SEED, f"{exc}; used {DEFAULT_SEED}"
         super().__init__(scenario=scenario, overrides=overrides or None, rng=rng)
-        #: what the page asked for: scenario, seed, the overrides applied and the settings they came from
-        self.page_settings = {"scenario": scenario, "seed": rng, "overrides": overrides, "settings": settings}
+        #: what the page asked for: scenario, seed, the overrides applied and the settings they came from,
+        #: and any input that could not be used
+        self.page_settings = {"scenario": scenario, "seed": rng, "overrides": overrides, "settings": settings,
+                              "problem": problem}
 
 
 # --------------------------------------------------------------------------- charts
 # Only ``Dashboard`` subscribes to Mesa's step counter: Solara runs one render
 # pass per subscribed component, so the charts below get the month as a prop.
 
+#: Height of a plot inside its panel (the panel adds a header with the title and legend).
+PLOT_HEIGHT = charts.CHART_HEIGHT - 44
+
+
 @solara.component
 def Panel(children=[], classes: Sequence[str] = (), height: int = charts.CHART_HEIGHT):
     """A white, bordered cell of the chart grid."""
     return solara.Div(children=children, classes=["cm-panel", *classes],
                       style=f"height: {height + 8}px; overflow: hidden; background: white; border-radius: 4px; "
-                            "box-shadow: 0 1px 3px rgba(0,0,0,0.15); padding: 4px;")
+                            "box-shadow: 0 1px 3px rgba(0,0,0,0.15); padding: 4px 6px;")
 
 
-SERIES_CHARTS = {"prices": charts.prices_figure, "pipeline": charts.pipeline_figure,
-                 "utilisation": charts.utilisation_figure, "chipmaker": charts.chipmaker_figure}
+_SWATCH = {
+    "line": "width: 16px; height: 0; border-top: 2px solid {c};",
+    "dash": "width: 16px; height: 0; border-top: 2px dotted {c};",
+    "area": "width: 12px; height: 10px; background: {c};",
+    "dot": "width: 9px; height: 9px; border-radius: 50%; background: {c};",
+}
+
+
+def legend_html(items: Sequence[Mapping[str, str]]) -> str:
+    """A static HTML legend: a coloured swatch and a name per item."""
+    def swatch(item: Mapping[str, str]) -> str:
+        return _SWATCH.get(item["style"], _SWATCH["line"]).format(c=html.escape(item["color"]))
+
+    return "".join(
+        f"<span style='display: inline-flex; align-items: center; gap: 4px; margin-right: 10px;'>"
+        f"<span style='display: inline-block; {swatch(i)}'></span>{html.escape(i['name'])}</span>" for i in items)
+
+
+@solara.component
+def ChartHeader(title: str, items: Sequence[Mapping[str, str]]):
+    """Title and legend of a chart: plain HTML, re-sent only when they change."""
+    with solara.Div(style="min-height: 38px; padding: 2px 2px 4px 2px;") as main:
+        solara.Text(title, style="font-weight: 500; font-size: 13px; color: #2a3f5f;")
+        solara.HTML(tag="div", unsafe_innerHTML=legend_html(items),
+                    style="font-size: 11px; color: #444; line-height: 16px;")
+    return main
+
+
+@solara.component
+def ChartPanel(spec: dict, name: str):
+    """One chart on the page: HTML header with title and legend, then the Plotly figure."""
+    with Panel(classes=[f"cm-chart-{name}"]) as main:
+        ChartHeader(charts.title_of(spec), charts.legend_items(spec))
+        LivePlot(charts.for_page(spec, PLOT_HEIGHT))
+    return main
+
+
+SERIES_CHARTS = {"prices": charts.prices_figure.spec, "pipeline": charts.pipeline_figure.spec,
+                 "utilisation": charts.utilisation_figure.spec, "chipmaker": charts.chipmaker_figure.spec}
 
 
 @solara.component
 def SeriesChart(model, tick: int, name: str):
     """One of the time-series charts (``SERIES_CHARTS``): one point per simulated month."""
-    with Panel(classes=[f"cm-chart-{name}"]) as main:
-        LivePlot(SERIES_CHARTS[name](model.series, data.series_dates(model)))
-    return main
+    return ChartPanel(SERIES_CHARTS[name](model.series, data.series_dates(model)), name)
 
 
 @solara.component
 def BalanceChart(model, tick: int):
     """Cash and debt per firm, now."""
-    with Panel(classes=["cm-chart-balance"]) as main:
-        LivePlot(charts.balance_sheet_figure(data.firms(model)))
-    return main
+    return ChartPanel(charts.balance_sheet_figure.spec(data.firms(model)), "balance")
 
 
 @solara.component
 def NetworkChart(model, tick: int):
     """Who is tied to whom, with a switch between sizing by money and by GW."""
     size_by, set_size_by = solara.use_state("busd")
-    fig = charts.network_figure(data.nodes(model), model.links(), size_by=size_by)
-    with Panel(classes=["cm-chart-network"]) as main:
-        with solara.Div(style="position: relative; height: 100%;"):
-            LivePlot(fig)
-            with solara.Div(style="position: absolute; top: 2px; right: 8px; z-index: 2;"):
-                with solara.ToggleButtonsSingle(value=size_by, on_value=set_size_by, classes=["cm-network-size"]):
-                    solara.Button("$B", value="busd", text=True, small=True)
-                    solara.Button("GW", value="gw", text=True, small=True)
+    spec = charts.network_figure.spec(data.nodes(model), model.links(), size_by=size_by)
+    with solara.Div(style="position: relative;") as main:
+        ChartPanel(spec, "network")
+        with solara.Div(style="position: absolute; top: 4px; right: 8px; z-index: 2;"):
+            with solara.ToggleButtonsSingle(value=size_by, on_value=set_size_by, classes=["cm-network-size"]):
+                solara.Button("$B", value="busd", text=True, small=True)
+                solara.Button("GW", value="gw", text=True, small=True)
     return main
 
 
@@ -104,7 +148,8 @@ def _events_html(rows: Sequence[Mapping[str, str]]) -> str:
     cells = "".join(
         "<tr class='cm-event'>"
         f"<td style='color:#666; white-space:nowrap; padding-right:8px;'>{html.escape(r['date'])}</td>"
-        f"<td>{html.escape(r['icon'])}</td>"
+        f"<td title='{html.escape(r['category'])}'><span style='display: inline-block; width: 9px; height: 9px; "
+        f"border-radius: 50%; background: {html.escape(r['color'])};'></span></td>"
         f"<td style='font-weight:500; white-space:nowrap; padding-right:8px;'>{html.escape(r['kind'])}</td>"
         f"<td>{html.escape(r['text'])}</td></tr>"
         for r in rows)
@@ -170,18 +215,22 @@ _SHORT = {"lab_aggressiveness": "aggressiveness", "permit_delay": "permit delay"
 
 @solara.component
 def Status(m, tick: int, counter: int):
-    """Month counter, label badges and the settings of the world in view (read back from its config)."""
-    cfg = getattr(m, "config", None) or getattr(m, "cfg", None)
-    months = f"/{cfg.meta.months}" if cfg is not None else ""
+    """Month counter, label badges and the settings of the world in view (read back from its config).
+
+    ``counter`` is Mesa's step counter: a new value re-renders the line even when the month is unchanged."""
+    months = data.horizon(m)
+    dates = data.series_dates(m)
     page = getattr(m, "page_settings", {})
     settings = data.settings_in_effect(m)
-    with solara.Row(gap="10px", style="align-items: center; flex-wrap: wrap; padding: 4px 12px;",
-                    classes=["cm-status"]) as main:
-        solara.Text(f"Month {tick}{months}", classes=["cm-month"], style="font-weight: 600; font-size: 16px;")
-        solara.Text(str(m.date), classes=["cm-date"], style="font-size: 16px;")
+    with solara.Row(gap="10px", style="align-items: center; flex-wrap: wrap;", classes=["cm-status"]) as main:
+        solara.Text(f"Month {tick}" + (f"/{months}" if months else ""), classes=["cm-month"],
+                    style="font-weight: 600; font-size: 16px;")
+        solara.Text(dates[-1] if dates else f"starts {m.date}", classes=["cm-date"], style="font-size: 16px;")
         Badges(m.current_labels())
         with solara.Row(gap="8px", style=_SMALL + " flex-wrap: wrap;", classes=["cm-in-effect"]):
             solara.Text(f"{page.get('scenario', '')} · seed {page.get('seed', '')}", classes=["cm-set-scenario"])
+            if page.get("problem"):
+                solara.Text(page["problem"], classes=["cm-problem"], style="color: #c62828;")
             for c in CONTROLS:
                 if c.name in settings:
                     solara.Text(f"{_SHORT[c.name]} {_fmt(settings[c.name], _UNITS.get(c.name, ''))}",
@@ -225,7 +274,8 @@ def SettingsPanel(settings: solara.Reactive, names: Sequence[str], on_scenario: 
                     solara.Text(c.label)
                     solara.Text(_fmt(float(value)), classes=[f"cm-val-{c.name}"], style="font-weight: 600;")
                 solara.SliderFloat("", value=float(value), min=lo, max=hi, step=c.step, on_value=setter(c.name))
-        pending = [c.name for c in CONTROLS if applied.get(c.name) is not None and current.get(c.name) != applied.get(c.name)]
+        pending = [c.name for c in CONTROLS
+                   if applied.get(c.name) is not None and current.get(c.name) != applied.get(c.name)]
         if pending:
             solara.Text(f"Changed: {', '.join(_SHORT[n] for n in pending)}. Press Reset to rebuild the world.",
                         style="font-size: 12px; color: #c62828;", classes=["cm-pending"])
@@ -238,7 +288,7 @@ def SettingsPanel(settings: solara.Reactive, names: Sequence[str], on_scenario: 
 @solara.component
 def LivePage(model_class: type, names: Sequence[str], load_config: Callable[[str], Any],
              describe: Callable[[str], str] = lambda name: "", name: str = "computemarket: one world, live"):
-    """The whole page, one model per browser session: settings and Mesa's SolaraViz controls and grid.
+    """The whole page, one model per browser session: settings, Mesa's SolaraViz controls, dashboard.
 
     ``model_class`` is a ``LiveModelMixin`` model; ``load_config(name)`` gives the
     scenario config the controls start from; ``names`` lists the scenarios.

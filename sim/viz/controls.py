@@ -23,7 +23,7 @@ class _HasPaths(Protocol):
 class Control:
     """A page control bound to one dotted scenario path."""
 
-    name: str          # keyword of the live model's constructor
+    name: str          # key in the page settings
     path: str          # dotted path in the scenario (sim.config)
     label: str         # shown on the page, with the unit
     kind: str          # "float" (slider) or "bool" (switch)

@@ -50,14 +50,30 @@ def _agents(model: Any, group: str) -> list[Any]:
 
 
 def _agent_id(agent: Any) -> str:
-    return str(getattr(agent, "id", None) or getattr(agent, "unique_id"))
+    for attr in ("uid", "id", "unique_id"):
+        value = getattr(agent, attr, None)
+        if value is not None:
+            return str(value)
+    raise AttributeError(f"{agent!r} has no uid")
 
 
 def _is_alive(agent: Any) -> bool:
-    for attr in ("alive", "active", "solvent"):
-        if hasattr(agent, attr):
-            return bool(getattr(agent, attr))
-    return str(getattr(agent, "status", "active")) not in ("defaulted", "acquired", "liquidated", "exited")
+    return bool(getattr(agent, "alive", True))
+
+
+def _detail(agent: Any, group: str) -> str:
+    """What kind of firm: the cloud's type (hyperscaler, neocloud, ...) or the agent's kind."""
+    params = getattr(agent, "p", None)
+    return str(getattr(params, "kind", None) or getattr(agent, "kind", _GROUP_KIND[group]))
+
+
+def horizon(model: Any) -> int | None:
+    """Months the world runs for."""
+    value = getattr(model, "horizon", None)
+    if value is None:
+        cfg = getattr(model, "config", None) or getattr(model, "cfg", None)
+        value = cfg.meta.months if cfg is not None else None
+    return None if value is None else int(value)
 
 
 def firms(model: Any) -> list[dict[str, Any]]:
@@ -67,7 +83,7 @@ def firms(model: Any) -> list[dict[str, Any]]:
         for a in _agents(model, group):
             if not _is_alive(a):
                 continue
-            out.append({"id": _agent_id(a), "kind": str(getattr(a, "kind", _GROUP_KIND[group])),
+            out.append({"id": _agent_id(a), "kind": _detail(a, group),
                         "cash_busd": float(getattr(a, "cash_busd", 0.0) or 0.0),
                         "debt_busd": float(getattr(a, "debt_busd", 0.0) or 0.0)})
     return out
@@ -80,7 +96,7 @@ def nodes(model: Any) -> list[dict[str, Any]]:
         for a in _agents(model, group):
             if group in ("labs", "clouds") and not _is_alive(a):
                 continue
-            out.append({"id": _agent_id(a), "kind": _GROUP_KIND[group], "detail": str(getattr(a, "kind", ""))})
+            out.append({"id": _agent_id(a), "kind": _GROUP_KIND[group], "detail": _detail(a, group)})
     return out
 
 
