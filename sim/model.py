@@ -358,7 +358,7 @@ class ComputeMarketModel(mesa.Model):
                     self.book.move(k, "terminated")
                     self.log_event("contract_terminated", k.lab, c.uid, paid, k.gw, "late delivery")
             c.contracted_gw_now = c.fleet_gw - left if c.alive else 0.0
-            self._prune_contracts(c.uid)
+        self._prune_contracts()
 
     def phase_serving(self) -> None:
         """Labs serve demand with owned and contracted compute; the spot market clears the rest."""
@@ -478,7 +478,7 @@ class ComputeMarketModel(mesa.Model):
             for k in self.contracts_cloud[c.uid]:
                 if k.status == "active" and t + 1 >= k.end:
                     self.book.move(k, "completed")
-            self._prune_contracts(c.uid)
+        self._prune_contracts()
         self._retire_blocks()
 
     def _retire_blocks(self) -> None:
@@ -498,11 +498,13 @@ class ComputeMarketModel(mesa.Model):
                 c.refresh_fleet()
         self.reindex_projects()
 
-    def _prune_contracts(self, cloud_uid: str) -> None:
+    def _prune_contracts(self) -> None:
+        """Drop ended contracts from the per-lab and per-cloud lists of open ones."""
         open_ = ("signed", "active")
-        self.contracts_cloud[cloud_uid] = [k for k in self.contracts_cloud[cloud_uid] if k.status in open_]
-        for lab in self.labs:
-            self.contracts_lab[lab.uid] = [k for k in self.contracts_lab[lab.uid] if k.status in open_]
+        for d in (self.contracts_cloud, self.contracts_lab):
+            for uid, ks in d.items():
+                if any(k.status not in open_ for k in ks):
+                    d[uid] = [k for k in ks if k.status in open_]
 
     # ================================================================== 4. offtake
     def phase_offtake(self) -> None:
