@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 from agents.base import Firm
@@ -143,6 +144,9 @@ class Lab(Firm):
         return 2.0 * self.p.min_runway_months * self.burn_busd - self.cash_busd
 
     # ---------------------------------------------------------------- training
-    def train(self, stall: float) -> None:
-        """Turn training compute into capability (diminishing returns)."""
-        self.quality += quality_gain(self.train_egw, self.model.quality_scale, self.p.training_efficiency, stall)
+    def train(self, stall: float, z: float = 0.0) -> None:
+        """Turn training compute into capability (diminishing returns), times research luck
+        exp(sigma z - sigma^2/2) with mean one (``z`` a standard normal draw)."""
+        sig = self.p.research_volatility
+        luck = math.exp(sig * z - 0.5 * sig * sig)
+        self.quality += luck * quality_gain(self.train_egw, self.model.quality_scale, self.p.training_efficiency, stall)

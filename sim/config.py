@@ -66,6 +66,10 @@ class Market(_Section):
     demand_growth_per_year: float = F(
         1.0, "Growth of compute demand, fraction per year (1.0 = doubles yearly): token demand grows "
         "~5-50x/yr while compute per token falls [cal: Token demand; Price per token].", gt=-1, le=20)
+    demand_volatility: float = F(
+        0.35, "Standard deviation of the annual demand growth rate across persistent demand regimes (AR(1) with "
+        "monthly persistence 0.95): adoption can run ahead of or behind trend for a year or more. Rationale: "
+        "token demand grew 5-50x a year depending on the source and period [cal: Token demand].", ge=0, le=5)
     saturation_egw: float = F(
         400.0, "Adoption ceiling of the S-curve, effective GW (rises with capability, see quality_demand_elasticity). "
         "Rationale: OpenAI's 250 GW goal by 2033 for one firm [cal: OpenAI commitments].", gt=0)
@@ -82,7 +86,9 @@ class Market(_Section):
         1.0, "Elasticity of revenue per EGW to frontier capability: better models earn more per token "
         "(frontier price per token roughly flat while capability rises [cal: Price per token]).", ge=0, le=5)
     price_elasticity: float = F(
-        0.6, "Elasticity of lab compute demand to the spot price relative to revenue per EGW (dimensionless).", ge=0, le=5)
+        0.6, "Price elasticity of end-user demand when compute is dear: the demand labs face is scaled by "
+        "(full cost / last month's spot price)^elasticity while the spot price is above full cost "
+        "(scarcity passes through to token prices and rations use).", ge=0, le=5)
     share_sensitivity: float = F(
         3.0, "Exponent of quality in demand shares: share_i ~ quality_i^beta (dimensionless).", ge=0, le=20)
     spot_cap_busd_per_egw_month: float = F(
@@ -202,6 +208,8 @@ class Lab(_Section):
                             "(rises by half the share of demand it cannot serve).", ge=0, le=20)
     min_runway_months: float = F(12.0, "Raise money when cash covers fewer months of burn than this.", ge=0, le=120)
     other_costs_busd_per_month: float = F(0.15, "Staff and other non-compute costs, $B per month.", ge=0)
+    research_volatility: float = F(
+        0.5, "Log-normal sigma of monthly research luck multiplying quality gains (dimensionless).", ge=0, le=3)
     training_efficiency: float = F(0.012, "Quality gain per log-unit of training compute per month (dimensionless).", ge=0, le=1)
 
 

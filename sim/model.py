@@ -28,6 +28,9 @@ from sim.markets import allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 
 MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
+DEMAND_PERSISTENCE = 0.95   # monthly persistence of demand-growth shocks
+LAB_RESALE_DISCOUNT = 0.7   # labs offer idle compute at this share of last month's spot price
+USER_PRICE_SPEED = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 PIPELINE = ("announced", "permitting", "interconnection", "construction")
 
@@ -117,6 +120,8 @@ class ComputeMarketModel(mesa.Model):
         self.ceiling_egw = cfg.market.saturation_egw
         self.compute_per_token = 1.0
         self.stall = 0.0
+        self.price_rationing = 1.0
+        self.demand_shock = 0.0
         self.revenue_per_egw = cfg.market.revenue_per_egw_month_busd
         self.contracts_lab: dict[str, list[Contract]] = {l.uid: [] for l in self.labs}
         self.contracts_cloud: dict[str, list[Contract]] = {c.uid: [] for c in self.clouds}
@@ -134,6 +139,7 @@ class ComputeMarketModel(mesa.Model):
         self.monthly = {}
         self._update_costs()
         self.spot_price = self.full_cost_egw
+        self.user_price = self.full_cost_egw
         for c in self.clouds:
             c.expected_price = self.full_cost_egw
         self.offtake_price = self.full_cost_gw * 1.15
@@ -319,17 +325,26 @@ class ComputeMarketModel(mesa.Model):
         frontier_q = max((l.quality for l in labs), default=1.0)
         self.ceiling_egw = (cfg.market.saturation_egw * frontier_q ** cfg.market.quality_demand_elasticity
                             * (1.0 - stall_hit))
+        # persistent demand regimes: the growth rate wanders around its trend (AR(1))
+        sd = cfg.market.demand_volatility / 12.0 * (1.0 - DEMAND_PERSISTENCE ** 2) ** 0.5
+        self.demand_shock = DEMAND_PERSISTENCE * self.demand_shock + sd * float(self.rng.standard_normal())
         if t > 0:
-            g = monthly_rate(cfg.market.demand_growth_per_year)
+            g = monthly_rate(cfg.market.demand_growth_per_year) + self.demand_shock
             # a stalled frontier stops widening adoption: growth slows with the stall
             self.demand_egw = logistic_step(self.demand_egw, g * (1.0 - 0.7 * self.stall), self.ceiling_egw)
         self.revenue_per_egw = (cfg.market.revenue_per_egw_month_busd
                                 * (1.0 - cfg.market.revenue_decline_per_year) ** (t / 12.0)
                                 * frontier_q ** cfg.market.quality_revenue_elasticity)
+        # scarcity pricing rations use: above full cost, demand falls with the price end users see, which
+        # follows the spot price with a lag (token prices are reset every few months, not every month)
+        self.user_price += USER_PRICE_SPEED * (self.spot_price - self.user_price)
+        self.price_rationing = min(1.0, self.full_cost_egw / self.user_price) ** cfg.market.price_elasticity \
+            if self.user_price > 0 else 1.0
+        effective = self.demand_egw * self.price_rationing
         shares = self._shares()
         for lab, s in zip(labs, shares):
             lab.share = float(s)
-            lab.demand_egw = self.demand_egw * float(s)
+            lab.demand_egw = effective * float(s)
             lab.demand_hist.append(lab.demand_egw)
 
     def _shares(self) -> np.ndarray:
@@ -373,9 +388,10 @@ class ComputeMarketModel(mesa.Model):
         for c in self.alive_clouds():
             a, q = c.spot_offer(tech.opex_busd_per_gw_month / c.fleet_efficiency, cap)
             sellers.append(c); ask_p.append(a); ask_q.append(q)
+        resale_ask = max(floor, LAB_RESALE_DISCOUNT * self.spot_price)   # resellers undercut the going rate
         for lab in labs:
             if lab.idle_egw > 0:
-                sellers.append(lab); ask_p.append(floor); ask_q.append(lab.idle_egw)
+                sellers.append(lab); ask_p.append(resale_ask); ask_q.append(lab.idle_egw)
         buyers, bid_p, bid_q = [], [], []
         for lab in labs:
             for p, q in lab.spot_bids(self.revenue_per_egw, cap):
@@ -730,13 +746,23 @@ class ComputeMarketModel(mesa.Model):
         orders = [o for o in self.chip_orders if o.remaining > 1e-9 and o.project.status == "construction"]
         self.chip_orders = orders
         if orders:
-            req = np.array([o.remaining for o in orders])
-            prio = np.array([o.cloud in chip.p.partners for o in orders])
+            # the chipmaker shares output among customers (pro rata or partners first); each cloud
+            # directs its share to its oldest orders first, so projects complete one after another
+            by_cloud: dict[str, list[ChipOrder]] = {}
+            for o in orders:
+                by_cloud.setdefault(o.cloud, []).append(o)
+            cids = list(by_cloud)
+            req = np.array([sum(o.remaining for o in by_cloud[c]) for c in cids])
+            prio = np.array([c in chip.p.partners for c in cids])
             alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
-            for o, a in zip(orders, alloc):
-                if a > 0:
-                    o.remaining -= a
-                    self.deliveries.append((t + chip.p.delivery_lag_months, o.project, a, o.price))
+            for cid, a in zip(cids, alloc):
+                for o in by_cloud[cid]:
+                    if a <= 1e-12:
+                        break
+                    take = min(a, o.remaining)
+                    o.remaining -= take
+                    a -= take
+                    self.deliveries.append((t + chip.p.delivery_lag_months, o.project, take, o.price))
         chip.reprice()
         due = [d for d in self.deliveries if d[0] <= t]
         self.deliveries = [d for d in self.deliveries if d[0] > t]
@@ -792,8 +818,9 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 10. training and data
     def phase_training_and_record(self) -> None:
         labs = self.alive_labs()
-        for lab in labs:
-            lab.train(self.stall)
+        luck = self.rng.standard_normal(len(labs))
+        for lab, z in zip(labs, luck):
+            lab.train(self.stall, float(z))
         for c in self.alive_clouds():
             c.update_expectation(self.spot_price)
         fin = self.financier
@@ -823,7 +850,8 @@ class ComputeMarketModel(mesa.Model):
             "offtake_price": self.offtake_price,
             "full_cost": self.full_cost_egw,
             "utilisation": m["utilisation"],
-            "demand_egw": self.demand_egw,
+            "demand_egw": self.demand_egw * self.price_rationing,
+            "potential_demand_egw": self.demand_egw,
             "served_egw": m["served"],
             "unmet_demand_egw": m["unmet"],
             "operational_egw": m["operational_egw"],
