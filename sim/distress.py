@@ -90,6 +90,13 @@ def _resolve_lab(m, lab, debts) -> bool:
     fin = m.financier
     # 1. rescue round at a distressed valuation
     need = total + 3.0 * lab.burn_busd - lab.cash_busd
+    # 0. a lab owned by a hyperscaler is funded by its parent while the parent can afford it
+    parent = m._affiliated_cloud(lab)
+    if parent is not None and parent.p.kind == "hyperscaler" and parent.cash_busd > 2.0 * max(need, 0.0) + 1.0:
+        m.ledger.pay(parent.uid, lab.uid, max(need, 0.0) + 1e-6, "parent_funding")
+        m.log_event("parent_funding", lab.uid, parent.uid, max(need, 0.0), 0.0, "rescued by its parent")
+        _settle(m, lab, debts)
+        return False
     val = fin.valuation(12.0 * lab.revenue_busd, lab.revenue_growth()) * DISTRESS_DISCOUNT
     if fin.will_lend(False) and need <= min(0.4 * val, fin.lending_budget()):
         m._equity(lab, fin.uid, max(need, 0.0) + 1e-6, "rescue_round", valuation=val)
@@ -108,9 +115,13 @@ def _resolve_lab(m, lab, debts) -> bool:
 def _best_acquirer(m, target, arrears: float):
     """The bidder that can pay and absorb the target: rival labs with cash and surplus compute, or
     hyperscalers (through the lab they host). Score = cash available beyond the price plus surplus
-    compute valued at the spot price for a year."""
+    compute valued at the spot price for a year.
+
+    The price of a distressed lab is a fire-sale multiple of its revenue (half a year's revenue,
+    at least $0.1B): its obligations come with it, and precedents (Inflection, Character.AI,
+    Windsurf: $0.65-2.7B) were far below the labs' last private valuations."""
     annual_rev = 12.0 * target.revenue_busd
-    price = max(0.1, DISTRESS_DISCOUNT * m.financier.valuation(annual_rev, target.revenue_growth()) * 0.2)
+    price = max(0.1, DISTRESS_DISCOUNT * annual_rev)
     obligations = 6.0 * sum(k.gw * k.price for k in m.contracts_of_lab(target.uid) if k.status in ("signed", "active"))
     need = price + arrears + obligations
     best, best_score = None, 0.0
@@ -120,7 +131,7 @@ def _best_acquirer(m, target, arrears: float):
         payer = lab
         host = m._affiliated_cloud(lab)
         cash = lab.cash_busd + (host.cash_busd if host is not None and host.p.kind == "hyperscaler" else 0.0)
-        surplus = lab.idle_egw + (host.idle_egw if host is not None else 0.0)
+        surplus = lab.idle_egw + lab.surplus_egw + (host.idle_egw + host.hoarded_egw if host is not None else 0.0)
         if cash < need or (surplus < 0.2 * target.demand_egw and host is None):
             continue
         score = cash - need + 12.0 * m.spot_price * surplus

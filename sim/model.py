@@ -118,7 +118,6 @@ class ComputeMarketModel(mesa.Model):
         self.quality_scale = max(cfg.market.initial_demand_egw / max(len(self.labs), 1), 0.1)
         self.demand_egw = cfg.market.initial_demand_egw
         self.ceiling_egw = cfg.market.saturation_egw
-        self.compute_per_token = 1.0
         self.stall = 0.0
         self.price_rationing = 1.0
         self.demand_shock = 0.0
