@@ -48,6 +48,9 @@ class Chipmaker(Firm):
         due = [e for e in self.expansions if e[0] <= tick]
         for e in due:
             self.output_gw += e[1]
+        planned = self.planned_output(tick)
+        if planned > self.output_gw:      # capacity already committed before the start comes online
+            self.output_gw = planned
         self.expansions = [e for e in self.expansions if e[0] > tick]
         pending = sum(e[1] for e in self.expansions)
         if self.backlog_gw() > 6.0 * self.output_gw:
@@ -55,6 +58,18 @@ class Chipmaker(Firm):
             cap_on_pending = self.output_gw * self.p.supply_growth_per_year * self.p.expansion_lag_months / 12.0
             if pending < cap_on_pending:
                 self.expansions.append((tick + self.p.expansion_lag_months, self.output_gw * monthly))
+
+    def planned_output(self, tick: int) -> float:
+        """Packaging capacity committed before the start (``supply_plan``), linearly interpolated, GW/month."""
+        plan = self.p.supply_plan
+        if not plan:
+            return 0.0
+        if tick <= plan[0][0]:
+            return plan[0][1] if tick == plan[0][0] else 0.0
+        for (t0, v0), (t1, v1) in zip(plan, plan[1:]):
+            if t0 <= tick <= t1:
+                return v0 + (v1 - v0) * (tick - t0) / (t1 - t0)
+        return plan[-1][1]
 
     def exposure_busd(self) -> float:
         """Vendor-financing exposure: equity stakes held plus guarantees outstanding."""

@@ -130,6 +130,9 @@ class Chipmaker(_Section):
         0.9, "Accelerator output at start, GW of IT load per month (CoWoS-bound) [cal: Chip supply cap].", gt=0)
     supply_growth_per_year: float = F(
         0.5, "Target growth of packaging capacity per year when the backlog justifies it [cal: Chip supply cap].", ge=0, le=10)
+    supply_plan: list[tuple[int, float]] = F(
+        [], "Packaging capacity already committed at the start: [month, GW per month] points, interpolated; "
+        "output never falls below it (e.g. the announced CoWoS ramp [cal: Chip supply cap]). Empty = none.")
     expansion_lag_months: int = F(12, "Months for new packaging capacity to come online.", ge=0, le=60)
     price_busd_per_gw: float = F(
         20.0, "List price of accelerators + systems per GW at balanced supply, $B [cal: Accelerator price] "
@@ -315,6 +318,10 @@ class ScenarioConfig(_Section):
             if cloud.hosts_lab is not None and cloud.hosts_lab not in self.labs:
                 raise _RefError(f"clouds.{cid}.hosts_lab",
                                 f"unknown lab {cloud.hosts_lab!r}; allowed: {sorted(self.labs)}")
+        plan = self.chipmaker.supply_plan
+        for i in range(1, len(plan)):
+            if plan[i][0] <= plan[i - 1][0]:
+                raise _RefError(f"chipmaker.supply_plan.{i}", "months must increase")
         for i, p in enumerate(self.chipmaker.partners):
             if p not in self.clouds:
                 raise _RefError(f"chipmaker.partners.{i}", f"unknown cloud {p!r}; allowed: {sorted(self.clouds)}")
