@@ -44,6 +44,8 @@ def F(default: Any, description: str, **kw: Any) -> Any:
 class Meta(_Section):
     name: str = F("unnamed", "Scenario name (defaults to the file stem).")
     description: str = F("", "One line shown by `computemarket scenarios`.")
+    extends: str | None = F(None, "Name of a scenario this one starts from; its own tables override the base's, "
+                                  "key by key (so a variant lists only what differs).")
     start: str = F("2025-01", "First simulated month, YYYY-MM.", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     months: int = F(120, "Horizon in months (one tick = one month).", ge=1, le=600)
 
@@ -450,6 +452,31 @@ def scenario_path(name_or_path: str | Path) -> Path:
     return candidate
 
 
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _resolve_extends(data: dict, source: str, seen: tuple[str, ...]) -> dict:
+    """Merge a scenario over the scenario it ``extends`` (recursively), keeping its own ``extends``."""
+    parent = (data.get("meta") or {}).get("extends")
+    if not parent:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(source, "meta.extends", f"must be a scenario name (got {parent!r})")
+    if parent in seen:
+        raise ConfigError(source, "meta.extends", f"circular: {' -> '.join(seen + (parent,))}")
+    try:
+        base_path = scenario_path(parent)
+    except ConfigError:
+        raise ConfigError(source, "meta.extends", f"unknown scenario {parent!r}; available: {', '.join(scenario_names())}") from None
+    base = _resolve_extends(tomllib.loads(base_path.read_text()), str(base_path), seen + (parent,))
+    base.setdefault("meta", {}).pop("description", None)
+    return _deep_merge(base, data)
+
+
 def scenario_names() -> list[str]:
     """Names of the scenarios shipped in experiments/scenarios/."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
@@ -464,7 +491,8 @@ def load_scenario(name_or_path: str | Path = "baseline",
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "", f"not valid TOML: {exc}") from None
-    data.setdefault("meta", {}).setdefault("name", path.stem)
+    data = _resolve_extends(data, source, seen=(path.stem,))
+    data.setdefault("meta", {})["name"] = path.stem
     cfg = _validate(data, source)
     if overrides:
         cfg = cfg.with_overrides(overrides)

@@ -62,3 +62,16 @@ def test_run_writes_parquet(tmp_path):
     ev = pd.read_parquet(out / "events.parquet")
     assert (ev.kind == "contract_signed").any()
     assert len(pd.read_parquet(out / "run.parquet")) == 1
+
+
+def test_scenario_extends_baseline(tmp_path):
+    base = load_scenario("baseline")
+    f = tmp_path / "variant.toml"
+    f.write_text('[meta]\nextends = "baseline"\n[labs.frontier_a]\naggressiveness = 3.0\n')
+    cfg = load_scenario(f)
+    assert cfg.labs["frontier_a"].aggressiveness == 3.0
+    assert cfg.labs["frontier_b"] == base.labs["frontier_b"]
+    assert cfg.meta.name == "variant" and cfg.meta.months == base.meta.months
+    f.write_text('[meta]\nextends = "nowhere"\n')
+    with pytest.raises(ConfigError, match="meta.extends: unknown scenario"):
+        load_scenario(f)
