@@ -56,8 +56,10 @@ def test_play_runs_months_until_paused(open_tab):
                            timeout=30_000)
     page.get_by_role("button", name="❚❚", exact=True).click()
     page.get_by_role("button", name="▶", exact=True).wait_for(timeout=10_000)
+    # a step already in flight when Pause was clicked may still land: let it settle first
+    page.wait_for_timeout(1500)
     paused_at = month(page)
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(1500)
     assert month(page) == paused_at
     n = int(paused_at.split()[1].split("/")[0])
     page.wait_for_function(
