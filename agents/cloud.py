@@ -94,8 +94,8 @@ class Cloud(Firm):
         return free_now + min(self.land_left_gw(), self.financeable_gw())
 
     def financeable_gw(self) -> float:
-        """GW of new projects it could fund: cash, 18 months of other-business cash flow and borrowing
-        room up to its leverage limit, less what its unfinanced pipeline already needs."""
+        """GW of new projects it could fund: cash, a year of other-business cash flow and borrowing
+        room up to its leverage limit, less what its pipeline still has to pay for."""
         m = self.model
         per_gw = m.capex_per_gw()
         room_debt = max(self.p.max_leverage * self.assets_busd() - self.debt_busd, 0.0)
