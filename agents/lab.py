@@ -10,6 +10,9 @@ from sim.config import Lab as LabParams
 from sim.economics import default_probability, quality_gain
 
 
+MIN_TRANCHE_SHARE = 0.1   # a lab goes to market when its gap exceeds 10% of its target (deals are lumpy)
+
+
 class Lab(Firm):
     """An AI lab (OpenAI-, Anthropic-, xAI-like, or a fringe of small labs).
 
@@ -106,7 +109,7 @@ class Lab(Firm):
         forecast = self.demand_egw * (1.0 + self.growth_estimate()) ** horizon_years
         target = forecast / (1.0 - p.training_share) * p.aggressiveness * self.model.cfg.scale.lab_aggressiveness
         gap_egw = target - self.committed_egw(frontier_eff)
-        if gap_egw <= 0.02 * max(target, 1e-9) or gap_egw < 0.05:
+        if gap_egw <= MIN_TRANCHE_SHARE * target or gap_egw < 0.05:   # procurement comes in tranches
             return 0.0
         # affordability: new annual commitments <= tolerance x (revenue run-rate + cash spread over the horizon)
         annual_rev = 12.0 * self.revenue_busd
