@@ -91,7 +91,8 @@ def measure(cmd: list[str], cwd: Path) -> dict:
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return {"wall_s": round(wall, 2), "cpu_s": round(sum(cpu_by_pid.values()), 1), "tree_pss_mb": round(peak["tree_pss_mb"], 1),
+    return {"wall_s": round(wall, 2), "cpu_s": round(sum(cpu_by_pid.values()), 1),
+            "tree_pss_mb": round(peak["tree_pss_mb"], 1),
             "main_rss_mb": round(peak["main_rss_mb"], 1), "load_before": load_before,
             "load_after": round(os.getloadavg()[0], 2), "stdout": out.strip().splitlines()[-1:]}
 

@@ -4,9 +4,11 @@
 
     from experiments.design import load_design
     from experiments.batch import run_batch
-    design = load_design("experiments/batches/baseline.toml", runs=50)
-    result = run_batch(design, "results/baseline", workers=2)
-    result.n_failed, result.out_dir / "runs.parquet"
+
+    if __name__ == "__main__":   # needed in scripts: workers start from a fork server
+        design = load_design("experiments/batches/baseline.toml", runs=50)
+        result = run_batch(design, "results/baseline", workers=2)
+        print(result.n_failed, result.out_dir / "runs.parquet")
 
 Runs are sent to the backend in chunks of consecutive runs (a chunk never
 spans a gap left by runs already finished), enough chunks for load balance,
@@ -33,13 +35,13 @@ from experiments.worker import BatchContext, ChunkResult, run_chunk
 
 log = logging.getLogger(__name__)
 
-MAX_CHUNK_RUNS = 16
-"""Upper bound on runs per chunk: bounds the runs lost when a batch is killed."""
-CHUNKS_PER_WORKER = 4
+MAX_CHUNK_RUNS = 8
+"""Upper bound on runs per chunk: bounds the work lost when a batch is killed and the idle
+tail at the end of a batch (a 120-month world takes ~0.25 s)."""
+CHUNKS_PER_WORKER = 8
 """Target chunks per worker, for load balance between fast and slow worlds."""
 WORKER_MODULES = ("experiments.worker", "sim.runner")
 """Modules every worker imports; preloaded once when workers come from a fork server."""
-"""Target chunks per worker, for load balance between fast and slow worlds."""
 
 
 @dataclass
@@ -79,23 +81,21 @@ def run_batch(design: Design, out_dir: str | Path | None = None, *, backend: str
     store = BatchStore(out_dir if out_dir is not None else default_out_dir(design))
     store.check_target(resume=resume, overwrite=overwrite)
     runner = make_backend(backend, workers=workers, address=address, preload=WORKER_MODULES)
-    manifest = new_manifest(design, backend=backend, workers=runner.workers)
-    done = store.start(manifest, resume=resume, overwrite=overwrite)
-    todo = design.n_runs - len(done)
-    log.info("batch %s: %d runs (%d already finished) on %s with %s workers -> %s",
-             design.name, design.n_runs, len(done), backend, runner.workers or "all", store.out_dir)
-
-    if todo == 0 and store.is_complete():
-        manifest = store.read_manifest() or manifest
-    else:
-        if todo:
-            _simulate(design, store, runner, done, progress=progress, chunk_runs=chunk_runs, run_fn=run_fn)
-            manifest["workers"] = runner.workers  # known only once a Ray cluster is joined
-        manifest["finished"] = _now()
-        merge_started = time.perf_counter()
-        manifest = store.finish(manifest, parameters=design.parameters, outcome_order=_outcome_order())
-        log.info("stored %d runs in %s (final merge %.1f s)", manifest["n_runs"], store.out_dir,
-                 time.perf_counter() - merge_started)
+    with runner:  # Ray starts or joins its cluster here, so a bad --address fails before anything is written
+        manifest = new_manifest(design, backend=backend, workers=runner.workers)
+        done = store.start(manifest, resume=resume, overwrite=overwrite)
+        log.info("batch %s: %d runs (%d already finished) on %s with %d workers -> %s",
+                 design.name, design.n_runs, len(done), backend, runner.workers, store.out_dir)
+        if store.is_complete():  # resuming a finished batch: nothing to do
+            manifest = store.read_manifest() or manifest
+        else:
+            if len(done) < design.n_runs:
+                _simulate(design, store, runner, done, progress=progress, chunk_runs=chunk_runs, run_fn=run_fn)
+            manifest["finished"] = _now()
+            merge_started = time.perf_counter()
+            manifest = store.finish(manifest, parameters=design.parameters, outcome_order=_outcome_order())
+            log.info("stored %d runs in %s (final merge %.1f s)", manifest["n_runs"], store.out_dir,
+                     time.perf_counter() - merge_started)
     return BatchResult(
         out_dir=store.out_dir, n_runs=manifest["n_runs"], n_ok=manifest["n_ok"], n_failed=manifest["n_failed"],
         n_resumed=len(done), wall_seconds=time.perf_counter() - started, manifest=manifest,
@@ -104,13 +104,11 @@ def run_batch(design: Design, out_dir: str | Path | None = None, *, backend: str
 
 def _simulate(design: Design, store: BatchStore, runner: Any, done: set[int], *, progress: bool,
               chunk_runs: int | None, run_fn: Callable[..., Any] | None) -> None:
-    """Run every run not in ``done`` on the backend, storing each chunk as it arrives."""
-    if run_fn is None:  # resolved here so that every backend pickles it by reference
-        from sim.runner import run_world as run_fn
+    """Run every run not in ``done`` on the (entered) backend, storing each chunk as it arrives."""
     context = BatchContext(design.base_config, design.scenario_name, design.parameters, run_fn)
     todo = design.n_runs - len(done)
     failed = 0
-    with runner, _progress_bar(design.n_runs, len(done), progress) as bar:
+    with _progress_bar(design.n_runs, len(done), progress) as bar:
         size = chunk_runs or chunk_size(todo, runner.workers)
         results = runner.imap_unordered(run_chunk, context, chunks(design.runs(skip=done), size))
         for chunk, result in _guarded(results):

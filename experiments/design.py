@@ -299,22 +299,7 @@ def _resolve(spec: dict[str, Any], batch_file: Path | None, *, runs: int | None,
     batch = spec["batch"]
 
     scenario = batch.get("scenario")
-    if not isinstance(scenario, str) or not scenario:
-        raise ConfigError(src, "batch.scenario", "required: a scenario name or a path to a scenario .toml")
-    scenario_ref = scenario
-    if batch_file is not None and scenario.endswith(".toml") and not Path(scenario).is_absolute():
-        scenario_ref = str(batch_file.parent / scenario)
-    try:
-        config = load_scenario(scenario_ref)
-    except ConfigError as exc:
-        if exc.path:  # the scenario file exists but is invalid: report it where it is
-            raise
-        if batch_file is not None:
-            raise ConfigError(src, "batch.scenario", f"{scenario!r}: {exc.message}") from None
-        batches = sorted(p.stem for p in BATCH_DIR.glob("*.toml"))
-        raise ConfigError(src, "BATCH_OR_SCENARIO", f"{scenario!r} is neither a batch file nor a scenario; "
-                          f"scenarios: {', '.join(scenario_names())}; "
-                          f"batches: {', '.join(batches)}") from None
+    config = _load_scenario(scenario, batch_file, src)
 
     batch_seed = seed if seed is not None else batch.get("seed", DEFAULT_BATCH_SEED)
     _check_seed(src, "batch.seed", batch_seed)
@@ -340,15 +325,10 @@ def _resolve(spec: dict[str, Any], batch_file: Path | None, *, runs: int | None,
     overrides.update(cli_overrides)
 
     grid_points = _grid_points(config, grid, src)
-    sample_record, sample_points = _sample_points(config, sample, src, batch_seed) if sample is not None else (None, [{}])
-    for path in overrides:
-        if path in grid or (sample_record and path in sample_record["ranges"]):
-            where = "--set" if path in cli_overrides else src
-            raise ConfigError(where, path, "is both fixed (override) and varied (grid/sample); choose one")
-    if sample_record:
-        for path in sample_record["ranges"]:
-            if path in grid:
-                raise ConfigError(src, f"sample.ranges.{path}", "is also in [grid]; vary a parameter in one place")
+    sample_record, sample_points = None, [{}]
+    if sample is not None:
+        sample_record, sample_points = _sample_points(config, sample, src, batch_seed)
+    _check_varied_once(overrides, cli_overrides, grid, sample_record["ranges"] if sample_record else {}, src)
 
     points = [{**g, **s} for g in grid_points for s in sample_points]
     default_name = batch_file.stem if batch_file else Path(scenario).stem
@@ -360,6 +340,37 @@ def _resolve(spec: dict[str, Any], batch_file: Path | None, *, runs: int | None,
         n_grid_points=len(grid_points), n_sample_points=len(sample_points),
         source=str(batch_file) if batch_file else None, description=str(batch.get("description", "")),
     )
+
+
+def _load_scenario(scenario: Any, batch_file: Path | None, src: str) -> ScenarioConfig:
+    """The scenario a batch names (a path is relative to the batch file); errors say what exists."""
+    if not isinstance(scenario, str) or not scenario:
+        raise ConfigError(src, "batch.scenario", "required: a scenario name or a path to a scenario .toml")
+    ref = scenario
+    if batch_file is not None and scenario.endswith(".toml") and not Path(scenario).is_absolute():
+        ref = str(batch_file.parent / scenario)
+    try:
+        return load_scenario(ref)
+    except ConfigError as exc:
+        if exc.path:  # the scenario file exists but is invalid: report it where it is
+            raise
+        if batch_file is not None:
+            raise ConfigError(src, "batch.scenario", f"{scenario!r}: {exc.message}") from None
+        batches = sorted(p.stem for p in BATCH_DIR.glob("*.toml"))
+        raise ConfigError(src, "BATCH_OR_SCENARIO", f"{scenario!r} is neither a batch file nor a scenario; "
+                          f"scenarios: {', '.join(scenario_names())}; batches: {', '.join(batches)}") from None
+
+
+def _check_varied_once(overrides: dict[str, Any], cli_overrides: dict[str, Any], grid: dict[str, Any],
+                       ranges: dict[str, Any], src: str) -> None:
+    """A parameter is either fixed or varied, and varied in one place only."""
+    for path in overrides:
+        if path in grid or path in ranges:
+            where = "--set" if path in cli_overrides else src
+            raise ConfigError(where, path, "is both fixed (override) and varied (grid/sample); choose one")
+    for path in ranges:
+        if path in grid:
+            raise ConfigError(src, f"sample.ranges.{path}", "is also in [grid]; vary a parameter in one place")
 
 
 def _check_positive_int(src: str, where: str, value: Any) -> None:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 PARTS = ".parts"
 MANIFEST = "manifest.json"
 FINAL_FILES = ("runs.parquet", "timeseries.parquet", "events.parquet")
-ROW_GROUP_ROWS = 500_000
+ROW_GROUP_ROWS = 250_000
 """Target rows per row group of the long tables (cut at the next run boundary)."""
 COMPRESSION = "zstd"
 _PART = re.compile(r"^(runs|timeseries|events)-(\d{9})-(\d{9})\.arrow$")
@@ -243,7 +243,7 @@ class _RowGroups:
         self.pending, self.rows = [], 0
 
     def _write(self, table: pa.Table) -> None:
-        self.writer.write_table(table.combine_chunks(), row_group_size=table.num_rows)
+        self.writer.write_table(table, row_group_size=table.num_rows)
 
 
 def _check_coverage(parts: list[tuple[int, int]], n_runs: int) -> None:

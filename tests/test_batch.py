@@ -142,7 +142,8 @@ def test_duckdb_reads_two_batches_together(tmp_path):
     files = [str(tmp_path / "plain" / "runs.parquet"), str(tmp_path / "sweep" / "runs.parquet")]
     con = duckdb.connect()
     rows = con.execute("""
-        SELECT regexp_extract(filename, '([^/]+)/runs[.]parquet$', 1) AS batch, "param.chipmaker.vendor_financing" AS vf,
+        SELECT regexp_extract(filename, '([^/]+)/runs[.]parquet$', 1) AS batch,
+               "param.chipmaker.vendor_financing" AS vf,
                count(*) AS n, sum(CASE WHEN status = 'ok' THEN 1 ELSE 0 END) AS ok
         FROM read_parquet(?, union_by_name = true, filename = true)
         GROUP BY ALL ORDER BY batch, vf

@@ -45,13 +45,20 @@ class RayBackend:
                               "pip install 'computemarket[ray]' or use --backend local") from None
         self._ray = ray
         if not ray.is_initialized():
-            if self.address:
-                log.info("joining the Ray cluster at %s", self.address)
-                ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
-            else:
-                log.info("starting a local Ray instance with %d CPUs", self.workers)
-                ray.init(num_cpus=self.workers, include_dashboard=False,
-                         logging_level=logging.WARNING, log_to_driver=False)
+            try:
+                if self.address:
+                    log.info("joining the Ray cluster at %s", self.address)
+                    ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+                else:
+                    log.info("starting a local Ray instance with %d CPUs", self.workers)
+                    ray.init(num_cpus=self.workers, include_dashboard=False,
+                             logging_level=logging.WARNING, log_to_driver=False)
+            except Exception as exc:  # no cluster at that address, or Ray could not start
+                reason = " ".join(str(exc).split())[:300]
+                if self.address:
+                    raise ConfigError("command line", "--address",
+                                      f"cannot join the Ray cluster at {self.address!r}: {reason}") from None
+                raise ConfigError("command line", "--backend", f"cannot start a local Ray instance: {reason}") from None
             self._owns_ray = True
         if not self.workers:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
