@@ -662,6 +662,8 @@ class ComputeMarketModel(mesa.Model):
             committed = sum(self.remaining_capex(q) for q in self.projects
                             if q.cloud == c.uid and q.status == "construction" and q.financed)
             own = c.cash_busd - committed - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
+            if c.p.kind == "hyperscaler":   # funds the build from a year of operating cash flow too
+                own += 12.0 * c.p.other_business_busd_per_month
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
                 pr.financed = True
@@ -693,6 +695,8 @@ class ComputeMarketModel(mesa.Model):
             self.chip_orders.append(ChipOrder(pr, c.uid, pr.gw, chip.price()))
             self.log_event("construction_start", c.uid, pr.contract, capex, pr.gw, pr.id)
 
+        budget = self._treasury(budget)
+
         # vendor financing: equity in labs tied to their new purchase commitments
         for k in self.monthly["new_contracts"]:
             room = chip.vendor_room_busd()
@@ -712,11 +716,33 @@ class ComputeMarketModel(mesa.Model):
                 self._equity(lab, fin.uid, amt, "equity_round", valuation=val)
                 budget -= amt
 
-    def _lend(self, c: Cloud, debt: float, rate: float, pr: Project, g_share: float) -> Loan:
+    def _treasury(self, budget: float) -> float:
+        """Hyperscalers keep enough cash for the next three months of construction, chip invoices and
+        operations; when capex outruns their cash flow they issue investment-grade bonds for the
+        shortfall. Returns the lending budget left."""
+        fin, tech, chip = self.financier, self.cfg.technology, self.chipmaker
+        per_month = (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw) / tech.build_months
+        for c in self.alive_clouds():
+            if c.p.kind != "hyperscaler" or not fin.will_lend(True):
+                continue
+            need = 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
+            for pr in self.projects_of(c.uid):
+                if pr.status == "construction" and pr.financed:
+                    need += pr.gw * per_month * min(pr.build_left, 3)
+                    need += max(pr.gw - pr.chips_delivered, 0.0) * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1))
+            short = need - c.cash_busd - 3.0 * c.p.other_business_busd_per_month
+            if short > 0.5 and short <= budget and c.leverage() < c.p.max_leverage:
+                rate = fin.rate_for(c.leverage(), 0.0, 0.0)
+                loan = self._lend(c, short, rate, None, 0.0)
+                budget -= loan.principal
+                self.log_event("loan", c.uid, fin.uid, loan.principal, 0.0, f"{rate:.1%} corporate bond for capex")
+        return budget
+
+    def _lend(self, c: Cloud, debt: float, rate: float, pr: Project | None, g_share: float) -> Loan:
         """A project loan from the financier, drawn at once; amortises over its term."""
         fin, term = self.financier, self.cfg.financier.loan_term_months
         loan = Loan(self.book.new_id("L"), "active", lender=fin.uid, borrower=c.uid, principal=debt, rate=rate,
-                    maturity=self.tick + term, project=pr.id,
+                    maturity=self.tick + term, project=pr.id if pr is not None else "",
                     guarantor=self.chipmaker.uid if g_share > 0 else "", guaranteed_share=g_share)
         loan.amort = debt / term
         self.book.add("loan", loan)
