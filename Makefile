@@ -11,7 +11,7 @@ PY := $(shell for p in $(PYTHON_CANDIDATES); do \
       done)
 RUNS ?= 300
 
-.PHONY: run test install dev bench screenshot clean
+.PHONY: run test install dev bench bench-batch screenshot clean
 
 $(BIN)/python:
 	@if [ -z "$(PY)" ]; then \
@@ -39,6 +39,9 @@ test: dev
 
 bench: install
 	$(BIN)/python benchmarks/bench_run.py
+
+bench-batch: dev
+	$(BIN)/python benchmarks/bench_batch.py
 
 screenshot: dev
 	$(BIN)/python -m tests.browser.screenshot docs/img/viz.png

@@ -109,8 +109,8 @@ def _simulate(design: Design, store: BatchStore, runner: Any, done: set[int], *,
     todo = design.n_runs - len(done)
     failed = 0
     with _progress_bar(design.n_runs, len(done), progress) as bar:
-        size = chunk_runs or chunk_size(todo, runner.workers)
-        results = runner.imap_unordered(run_chunk, context, chunks(design.runs(skip=done), size))
+        tasks = chunks(design.runs(skip=done), todo, runner.workers, fixed=chunk_runs)
+        results = runner.imap_unordered(run_chunk, context, tasks)
         for chunk, result in _guarded(results):
             store.write_chunk(result)
             bar.update(len(chunk))
@@ -119,17 +119,24 @@ def _simulate(design: Design, store: BatchStore, runner: Any, done: set[int], *,
                 bar.set_postfix(failed=failed, refresh=False)
 
 
-def chunk_size(n_runs: int, workers: int) -> int:
-    """Runs per chunk: about CHUNKS_PER_WORKER chunks per worker, at most MAX_CHUNK_RUNS."""
-    return max(1, min(MAX_CHUNK_RUNS, math.ceil(n_runs / (max(workers, 1) * CHUNKS_PER_WORKER))))
+def chunk_size(remaining: int, workers: int) -> int:
+    """Runs in the next chunk: a CHUNKS_PER_WORKER-th of each worker's share of what is left,
+    at most MAX_CHUNK_RUNS; chunks shrink near the end so that workers finish together."""
+    return max(1, min(MAX_CHUNK_RUNS, math.ceil(remaining / (max(workers, 1) * CHUNKS_PER_WORKER))))
 
 
-def chunks(runs: Iterable[RunSpec], size: int) -> Iterator[list[RunSpec]]:
-    """Consecutive runs in groups of at most ``size``, split wherever an index is skipped."""
-    chunk: list[RunSpec] = []
+def chunks(runs: Iterable[RunSpec], total: int, workers: int, fixed: int | None = None) -> Iterator[list[RunSpec]]:
+    """Consecutive runs in groups (``fixed`` runs, or :func:`chunk_size`), split wherever an index is skipped.
+
+    ``total`` is the number of runs ``runs`` yields. Grouping never changes results.
+    """
+    remaining, chunk = total, []
+    size = fixed or chunk_size(remaining, workers)
     for spec in runs:
         if chunk and (len(chunk) == size or spec.index != chunk[-1].index + 1):
             yield chunk
+            remaining -= len(chunk)
+            size = fixed or chunk_size(remaining, workers)
             chunk = []
         chunk.append(spec)
     if chunk:

@@ -121,8 +121,14 @@ def test_cli_exits_non_zero_with_the_failure_count(tmp_path, monkeypatch, capsys
 def test_chunks_split_at_gaps():
     design = short_design(runs=10)
     skip = {3, 4, 8}
-    got = [[r.index for r in c] for c in chunks(design.runs(skip=skip), 3)]
+    got = [[r.index for r in c] for c in chunks(design.runs(skip=skip), 7, workers=1, fixed=3)]
     assert got == [[0, 1, 2], [5, 6, 7], [9]]
+
+
+def test_chunks_shrink_towards_the_end():
+    sizes = [len(c) for c in chunks(short_design(runs=200).runs(), 200, workers=2)]
+    assert sum(sizes) == 200 and max(sizes) == sizes[0] and sizes[-1] == 1
+    assert sizes == sorted(sizes, reverse=True)
 
 
 def test_duckdb_reads_two_batches_together(tmp_path):

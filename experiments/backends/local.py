@@ -60,6 +60,14 @@ class LocalBackend:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "LocalBackend":
+        """Start the fork server now, so it imports the model while the batch gets ready."""
+        self._method = self.start_method or safe_start_method()
+        self._mp_context = multiprocessing.get_context(self._method)
+        if self.workers > 1 and self._method == "forkserver":
+            self._mp_context.set_forkserver_preload(list(self.preload))
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -74,12 +82,8 @@ class LocalBackend:
             for task in tasks:
                 yield task, fn(context, task)
             return
-        method = self.start_method or safe_start_method()
-        mp_context = multiprocessing.get_context(method)
-        if method == "forkserver" and self.preload:
-            mp_context.set_forkserver_preload(list(self.preload))
-        log.debug("starting %d %s workers", self.workers, method)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context,
+        log.debug("starting %d %s workers", self.workers, self._method)
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._mp_context,
                                          initializer=_init_worker, initargs=(context,))
         pending: dict[Future, T] = {}
         todo = iter(tasks)
