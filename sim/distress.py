@@ -128,7 +128,6 @@ def _best_acquirer(m, target, arrears: float):
     for lab in m.alive_labs():
         if lab is target:
             continue
-        payer = lab
         host = m._affiliated_cloud(lab)
         cash = lab.cash_busd + (host.cash_busd if host is not None and host.p.kind == "hyperscaler" else 0.0)
         surplus = lab.idle_egw + lab.surplus_egw + (host.idle_egw + host.hoarded_egw if host is not None else 0.0)
@@ -136,7 +135,7 @@ def _best_acquirer(m, target, arrears: float):
             continue
         score = cash - need + 12.0 * m.spot_price * surplus
         if score > best_score:
-            best, best_score = payer, score
+            best, best_score = lab, score
     return best, price
 
 
@@ -144,16 +143,15 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
     """Acquirer buys the target: pays its owners, assumes its arrears, contracts and loans, takes its
     cash and users. Balance sheets add up: combined cash = both cashes - price (- arrears paid)."""
     host = m._affiliated_cloud(acquirer)
-    payer = acquirer
     if acquirer.cash_busd < price + sum(a for _, a, _ in debts) and host is not None:
         m.ledger.pay(host.uid, acquirer.uid, price + sum(a for _, a, _ in debts), "intra_group_funding")
     stakes = [s for s in m.stakes if s.firm == target.uid and s.status == "held"]
     left = price
     for s in stakes:   # stake holders are paid their share of the price
         amt = price * s.share
-        left -= m.ledger.pay(payer.uid, s.investor, amt, "acquisition_payment", target.uid)
+        left -= m.ledger.pay(acquirer.uid, s.investor, amt, "acquisition_payment", target.uid)
         m.book.move(s, "converted")
-    m.ledger.pay(payer.uid, "acquirers_owners", max(left, 0.0), "acquisition_payment", target.uid)
+    m.ledger.pay(acquirer.uid, "acquirers_owners", max(left, 0.0), "acquisition_payment", target.uid)
     m.ledger.pay(target.uid, acquirer.uid, target.cash_busd, "merger_cash", target.uid)
     for payee, amt, kind in debts:   # arrears assumed and paid
         m.ledger.pay(acquirer.uid, payee, amt, kind + "_arrears")

@@ -84,7 +84,6 @@ def compute_outcomes(model) -> dict[str, Any]:
         return {k: out.get(k, float("nan")) for k in OUTCOMES}
     price = np.asarray(s["spot_price"])
     gpu_h = np.asarray(s["spot_price_usd_gpu_hour"])
-    margin = np.asarray(s["chipmaker_margin"])
     n_def, n_trig = cascade_count(ev)
     labs = model.alive_labs()
     constructed = sum(e["gw"] for e in ev if e["kind"] == "construction_start")
@@ -120,5 +119,4 @@ def compute_outcomes(model) -> dict[str, Any]:
         "final_sentiment": float(s["sentiment"][-1]),
         "final_demand_egw": float(s["demand_egw"][-1]),
     })
-    del margin
     return {k: out[k] for k in OUTCOMES}
