@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mesa
 
+from sim.positions import outstanding_debt
+
 
 class Firm(mesa.Agent):
     """A firm with a ledger account. Cash is never stored on the agent: it is the ledger balance."""
@@ -19,6 +21,7 @@ class Firm(mesa.Agent):
         self.unpaid_busd = 0.0            # obligations it failed to pay this month
         self.losses_from: dict[str, float] = {}   # defaulted counterparty -> loss this month and recent
         self.revenue_busd = 0.0           # revenue this month
+        self._debt: float | None = None   # cached outstanding debt; None when a loan of it changed
         model.ledger.open(uid)
 
     @property
@@ -31,7 +34,14 @@ class Firm(mesa.Agent):
 
     @property
     def debt_busd(self) -> float:
-        return sum(l.principal for l in self.model.loans_of(self.uid))
+        """Principal outstanding on its loans, $B (cached until one of its loans changes)."""
+        d = self._debt
+        if d is None or self.model.verify_caches:
+            fresh = outstanding_debt(self.model.loans_of(self.uid))
+            if d is not None and abs(fresh - d) > 1e-9 * max(1.0, abs(fresh)):
+                raise AssertionError(f"stale debt cache of {self.uid}: {d} != {fresh}")
+            d = self._debt = fresh
+        return d
 
     def pay(self, dst: str, amount: float, kind: str, ref: str = "") -> float:
         """Pay ``amount`` to ``dst``; what cannot be paid is recorded as unpaid (a distress signal)."""

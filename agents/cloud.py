@@ -5,6 +5,7 @@ from __future__ import annotations
 from agents.base import Firm
 from sim.config import Cloud as CloudParams
 from sim.economics import cloud_spot_ask, default_probability, offtake_quote
+from sim.positions import Position, compute_position, positions_close
 
 
 class Cloud(Firm):
@@ -30,17 +31,22 @@ class Cloud(Firm):
         self.hoarded_egw = 0.0
         self.land_used_gw = 0.0
         self._bv_cache = (-1, 0.0)
+        self.oldest_online = 1 << 30
+        self._pos: Position | None = None  # cached position; None when one of its records changed
         self.spot_sold_egw = 0.0
 
     # ---------------------------------------------------------------- fleet
     def refresh_fleet(self) -> None:
         """Recompute fleet size, efficiency and book value from its operational blocks."""
         gw = egw = 0.0
+        oldest = 1 << 30
         for b in self.blocks:
             gw += b.gw
             egw += b.gw * b.efficiency
+            oldest = min(oldest, b.online)
         self.fleet_gw, self.fleet_egw = gw, egw
         self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
+        self.oldest_online = oldest
 
     @property
     def book_value_busd(self) -> float:
@@ -52,13 +58,25 @@ class Cloud(Firm):
             self._bv_cache = (t, bv)
         return self._bv_cache[1]
 
+    def position(self) -> Position:
+        """Aggregates of its open contracts and pipeline (sim/positions.py), cached until one changes."""
+        pos = self._pos
+        if pos is None or self.model.verify_caches:
+            m, tech = self.model, self.model.cfg.technology
+            fresh = compute_position(m.projects_of(self.uid), m.contracts_of_cloud(self.uid),
+                                     tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months)
+            if pos is not None and not positions_close(pos, fresh):
+                raise AssertionError(f"stale position of {self.uid}: {pos} != {fresh}")
+            pos = self._pos = fresh
+        return pos
+
     def assets_busd(self) -> float:
-        pipeline = sum(pr.capex_busd for pr in self.model.projects_of(self.uid) if pr.status == "construction")
-        return max(self.cash_busd, 0.0) + self.book_value_busd + pipeline
+        """Cash, the depreciated fleet and the cost of projects under construction, $B."""
+        return max(self.cash_busd, 0.0) + self.book_value_busd + self.position().construction_cost_busd
 
     def leverage(self) -> float:
-        a = self.assets_busd()
-        return self.debt_busd / a if a > 1e-9 else (1.0 if self.debt_busd > 0 else 0.0)
+        a, d = self.assets_busd(), self.debt_busd
+        return d / a if a > 1e-9 else (1.0 if d > 0 else 0.0)
 
     def default_probability(self) -> float:
         """Annual default probability: debt service + operating cost vs revenue and other cash flow."""
@@ -100,15 +118,15 @@ class Cloud(Firm):
         per_gw = m.capex_per_gw()
         room_debt = max(self.p.max_leverage * self.assets_busd() - self.debt_busd, 0.0)
         funds = max(self.cash_busd, 0.0) + 12.0 * self.p.other_business_busd_per_month + room_debt
-        committed = sum(m.remaining_capex(pr) for pr in m.projects_of(self.uid) if pr.status in m.PIPELINE)
+        committed = self.position().capex_left(m.chipmaker.price())
         return max((funds - committed) / per_gw, 0.0)
 
     def committed_gw(self) -> float:
-        return sum(c.gw for c in self.model.contracts_of_cloud(self.uid) if c.status in ("signed", "active"))
+        """GW sold under signed and active offtake contracts."""
+        return self.position().committed_gw
 
     def pipeline_gw(self) -> float:
-        return sum(pr.gw for pr in self.model.projects_of(self.uid)
-                   if pr.status in ("announced", "permitting", "interconnection", "construction"))
+        return self.position().pipeline_gw
 
     def quote(self, full_cost_gw_month: float, full_cost_egw_month: float) -> float:
         """Offtake price per GW-month."""

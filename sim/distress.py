@@ -162,6 +162,8 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
     for l in m.loans.pop(target.uid, []):
         l.borrower = acquirer.uid
         m.loans.setdefault(acquirer.uid, []).append(l)
+        m.touch(l)
+    target._debt = None
     acquirer.weight += target.weight
     acquirer.quality = max(acquirer.quality, target.quality)
     acquirer.own_egw += target.own_egw
@@ -258,6 +260,7 @@ def default_firm(m, firm, debts) -> None:
             m.reindex_projects()
     # loans: remaining cash to lenders pro rata; guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
+    firm._debt = None
     outstanding = sum(l.principal for l in loans)
     arrears = sum(a for _, a, _ in debts)
     pool = firm.cash_busd

@@ -14,7 +14,7 @@ The book holds typed records with explicit, checked status transitions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 EXTERNAL_SECTORS = (
     "consumers",        # buyers of AI services (lab revenue)
@@ -202,13 +202,14 @@ class Project(Record):
 class Book:
     """All records by id, with legal status transitions enforced and logged."""
 
-    __slots__ = ("records", "kinds", "tick", "_n")
+    __slots__ = ("records", "kinds", "tick", "_n", "listener")
 
     def __init__(self) -> None:
         self.records: dict[str, Record] = {}
         self.kinds: dict[str, str] = {}
         self.tick = 0
         self._n = 0
+        self.listener: Callable[[Record], None] | None = None   # told of every added or changed record
 
     def new_id(self, prefix: str) -> str:
         self._n += 1
@@ -218,6 +219,8 @@ class Book:
         rec.history.append((self.tick, rec.status))
         self.records[rec.id] = rec
         self.kinds[rec.id] = kind
+        if self.listener is not None:
+            self.listener(rec)
         return rec
 
     def move(self, rec: Record, status: str) -> None:
@@ -227,6 +230,13 @@ class Book:
             raise IllegalTransition(f"{self.kinds[rec.id]} {rec.id}: {rec.status} -> {status} not allowed")
         rec.status = status
         rec.history.append((self.tick, status))
+        if self.listener is not None:
+            self.listener(rec)
+
+    def touch(self, rec: Record) -> None:
+        """Report a change to a record's fields other than its status (amounts, progress, parties)."""
+        if self.listener is not None:
+            self.listener(rec)
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for i, r in self.records.items() if self.kinds[i] == kind]

@@ -26,13 +26,16 @@ from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
+from sim.positions import remaining_shell_and_chips
 
+AGENT_VARIABLES = ("cash_busd", "debt_busd", "revenue_busd", "capacity_gw", "quality", "share")
 MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
 DEMAND_PERSISTENCE = 0.95   # monthly persistence of demand-growth shocks
 LAB_RESALE_DISCOUNT = 0.7   # labs offer idle compute at this share of last month's spot price
 USER_PRICE_SPEED = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 PIPELINE = ("announced", "permitting", "interconnection", "construction")
+OPEN_CONTRACT = ("signed", "active")
 
 
 @dataclass(slots=True)
@@ -49,6 +52,8 @@ class ComputeMarketModel(mesa.Model):
     Parameters: ``scenario`` (name or path of a scenario TOML) or ``config`` (a ScenarioConfig),
     ``overrides`` (dotted path -> value, or "path=value" strings), and ``rng`` (seed).
     """
+
+    verify_caches = False   # check every cached aggregate against a fresh computation (tests)
 
     def __init__(self, scenario: str = "baseline", config: ScenarioConfig | None = None,
                  overrides: Mapping[str, Any] | Sequence[str] | None = None, rng: int | None = None,
@@ -72,6 +77,8 @@ class ComputeMarketModel(mesa.Model):
         self.agent_series: dict[tuple[str, str], list[float]] = {}
         self.stats = distress.Stats()
         self._init_agents()
+        self._projects_ended = self._contracts_ended = False   # set by the listener; cleared by the pruning
+        self.book.listener = self._on_record
         self._init_state()
         self.running = self.horizon > 0
         # for mesa.batch_run and Mesa tooling: a few headline market variables each month
@@ -214,12 +221,14 @@ class ComputeMarketModel(mesa.Model):
     def remaining_capex(self, pr: Project) -> float:
         """What a pipeline project still has to pay for: chips not yet delivered and unbuilt shell."""
         tech = self.cfg.technology
-        shell = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw)
-        if not pr.financed:
-            return shell + pr.gw * self.chipmaker.price()
-        return shell * pr.build_left / tech.build_months + max(pr.gw - pr.chips_delivered, 0.0) * self.chipmaker.price()
+        shell, chips = remaining_shell_and_chips(pr, tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
+                                                 tech.build_months)
+        return shell + chips * self.chipmaker.price()
 
     def _add_project(self, pr: Project) -> None:
+        """Index a project in the pipeline (operational capacity lives in its cloud's ``blocks``)."""
+        if pr.status not in PIPELINE:
+            return
         self.projects.append(pr)
         self._projects_by_cloud.setdefault(pr.cloud, []).append(pr)
 
@@ -229,6 +238,40 @@ class ComputeMarketModel(mesa.Model):
         return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + self.chipmaker.price()
 
     # ================================================================== lookups
+    def _on_record(self, rec: Any) -> None:
+        """Book listener: a record was added or changed, so the cached aggregates of its parties are stale."""
+        kind = type(rec)
+        if kind is Project:
+            c = self.clouds_by_id.get(rec.cloud)
+            if c is not None:
+                c._pos = None
+            r = self.regulators.get(rec.regulator)
+            if r is not None:
+                r._queue_gw = None
+            if rec.status not in PIPELINE:   # online or ended: leaves the pipeline index
+                self._projects_ended = True
+        elif kind is Contract:
+            c = self.clouds_by_id.get(rec.cloud)
+            if c is not None:
+                c._pos = None
+            if rec.status not in OPEN_CONTRACT:
+                self._contracts_ended = True
+        elif kind is Loan:
+            f = self.firms_by_id.get(rec.borrower)
+            if f is not None:
+                f._debt = None
+
+    def touch(self, rec: Any) -> None:
+        """A record's amounts, progress or parties changed (not its status): refresh what is derived from it.
+        (Permitting queues depend only on statuses, so they are left alone.)"""
+        kind = type(rec)
+        if kind is Project:
+            c = self.clouds_by_id.get(rec.cloud)
+            if c is not None:
+                c._pos = None
+        else:
+            self._on_record(rec)
+
     def contracts_of_lab(self, uid: str) -> list[Contract]:
         return self.contracts_lab.get(uid, [])
 
@@ -239,12 +282,13 @@ class ComputeMarketModel(mesa.Model):
         return self.loans.get(uid, [])
 
     def projects_of(self, uid: str) -> list[Project]:
-        """A cloud's projects (pipeline and operational), indexed; filter by status at the call."""
+        """A cloud's pipeline projects in filing order (may hold some that ended this month: filter by status)."""
         return self._projects_by_cloud.get(uid, [])
 
     def reindex_projects(self) -> None:
-        """Drop ended projects and rebuild the per-cloud index (after retirements or a liquidation)."""
-        self.projects = [p for p in self.projects if p.status in PIPELINE or p.status == "operational"]
+        """Drop projects that left the pipeline (online, withdrawn, killed) and rebuild the per-cloud index."""
+        self._projects_ended = False
+        self.projects = [p for p in self.projects if p.status in PIPELINE]
         idx: dict[str, list[Project]] = {}
         for p in self.projects:
             idx.setdefault(p.cloud, []).append(p)
@@ -395,8 +439,8 @@ class ComputeMarketModel(mesa.Model):
         for lab in labs:
             for p, q in lab.spot_bids(self.revenue_per_egw, cap):
                 buyers.append(lab); bid_p.append(p); bid_q.append(q)
-        res = clear_spot(np.array(ask_p), np.array(ask_q), np.array(bid_p), np.array(bid_q), floor, cap,
-                         tiebreak_asks=self.rng.random(len(ask_p)), tiebreak_bids=self.rng.random(len(bid_p)))
+        res = clear_spot(ask_p, ask_q, bid_p, bid_q, floor, cap, tiebreak_asks=self.rng.random(len(ask_p)).tolist(),
+                         tiebreak_bids=self.rng.random(len(bid_p)).tolist())
         self.spot_price = res.price
         bought: dict[str, float] = {}
         for lab, q in zip(buyers, res.bought):
@@ -488,7 +532,9 @@ class ComputeMarketModel(mesa.Model):
                     l.principal -= d * share
                     if l.principal <= 1e-9:
                         self.book.move(l, "repaid")
+                firm._debt = None
             self.loans[uid] = [l for l in loans if l.status == "active"]
+            firm._debt = None
         for c in self.clouds:
             for k in self.contracts_cloud[c.uid]:
                 if k.status == "active" and t + 1 >= k.end:
@@ -499,6 +545,8 @@ class ComputeMarketModel(mesa.Model):
     def _retire_blocks(self) -> None:
         life = self.cfg.technology.useful_life_months
         for c in self.clouds:
+            if self.tick - c.oldest_online < life:
+                continue
             keep = []
             for b in c.blocks:
                 if self.tick - b.online >= life:
@@ -511,11 +559,15 @@ class ComputeMarketModel(mesa.Model):
             if len(keep) != len(c.blocks):
                 c.blocks = keep
                 c.refresh_fleet()
-        self.reindex_projects()
+        if self._projects_ended:
+            self.reindex_projects()
 
     def _prune_contracts(self) -> None:
         """Drop ended contracts from the per-lab and per-cloud lists of open ones."""
-        open_ = ("signed", "active")
+        if not self._contracts_ended:
+            return
+        self._contracts_ended = False
+        open_ = OPEN_CONTRACT
         for d in (self.contracts_cloud, self.contracts_lab):
             for uid, ks in d.items():
                 if any(k.status not in open_ for k in ks):
@@ -565,8 +617,7 @@ class ComputeMarketModel(mesa.Model):
 
     def _delivery_delay(self, c: Cloud) -> float:
         """Months until a cloud could deliver new capacity: now from free capacity, else its pipeline time."""
-        free = c.fleet_gw - c.committed_gw() + sum(p.gw for p in self.projects_of(c.uid)
-                                                    if p.status in PIPELINE and not p.contract)
+        free = c.fleet_gw - c.committed_gw() + c.position().free_pipeline_gw
         if free > 0.5:
             return 0.0
         reg = self.regulators[c.p.jurisdiction]
@@ -589,6 +640,7 @@ class ComputeMarketModel(mesa.Model):
                     break
                 if pr.status in PIPELINE and not pr.contract:
                     pr.contract = k.id
+                    self.touch(pr)
                     need -= pr.gw
             while need > 0.05 and cloud.land_left_gw() > 0.05:
                 size = min(need, cloud.p.max_project_gw, cloud.land_left_gw())
@@ -617,7 +669,7 @@ class ComputeMarketModel(mesa.Model):
         projected = self.demand_egw * (1.0 + g) ** horizon
         fe = self.frontier_efficiency
         supply = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
-        supply += sum(p.gw for p in self.projects if p.status in PIPELINE) * fe
+        supply += sum(c.pipeline_gw() for c in self.clouds) * fe
         gap = projected - supply
         for c in self.alive_clouds():
             gw = c.spec_build_gw(gap, self.full_cost_egw, fe)
@@ -627,9 +679,12 @@ class ComputeMarketModel(mesa.Model):
 
     # ================================================================== 6. permitting
     def phase_permitting(self) -> None:
-        dc_load = {r: 0.0 for r in self.regulators}
+        dc_load = {r: 0.0 for r in self.regulators}   # data-centre load: operational and being built
+        for c in self.clouds:
+            for b in c.blocks:
+                dc_load[b.regulator] += b.gw
         for p in self.projects:
-            if p.status in ("operational", "construction"):
+            if p.status == "construction":
                 dc_load[p.regulator] += p.gw
         for uid, reg in self.regulators.items():
             projs = [p for p in self.projects if p.regulator == uid and p.status in PIPELINE]
@@ -659,14 +714,14 @@ class ComputeMarketModel(mesa.Model):
                 continue
             c = self.clouds_by_id[pr.cloud]
             capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip.price())
-            committed = sum(self.remaining_capex(q) for q in self.projects
-                            if q.cloud == c.uid and q.status == "construction" and q.financed)
+            committed = c.position().financed_capex_left(chip.price())
             own = c.cash_busd - committed - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
             if c.p.kind == "hyperscaler":   # funds the build from a year of operating cash flow too
                 own += 12.0 * c.p.other_business_busd_per_month
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
                 pr.financed = True
+                self.touch(pr)
             else:
                 debt = min(debt_needed, self.cfg.financier.max_ltv * capex if c.p.kind != "hyperscaler" else debt_needed)
                 ig = c.p.kind == "hyperscaler"
@@ -692,6 +747,7 @@ class ComputeMarketModel(mesa.Model):
                 self.log_event("loan", c.uid, fin.uid, debt, pr.gw,
                                f"{rate:.1%}" + (f", {g_share:.0%} guaranteed by chipmaker" if g_share else ""))
             pr.capex_busd = capex
+            self.touch(pr)
             self.chip_orders.append(ChipOrder(pr, c.uid, pr.gw, chip.price()))
             self.log_event("construction_start", c.uid, pr.contract, capex, pr.gw, pr.id)
 
@@ -725,11 +781,9 @@ class ComputeMarketModel(mesa.Model):
         for c in self.alive_clouds():
             if c.p.kind != "hyperscaler" or not fin.will_lend(True):
                 continue
-            need = 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
-            for pr in self.projects_of(c.uid):
-                if pr.status == "construction" and pr.financed:
-                    need += pr.gw * per_month * min(pr.build_left, 3)
-                    need += max(pr.gw - pr.chips_delivered, 0.0) * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1))
+            pos = c.position()
+            need = (3.0 * c.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
+                    + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
             short = need - c.cash_busd - 3.0 * c.p.other_business_busd_per_month
             if short > 0.5 and short <= budget and c.leverage() < c.p.max_leverage:
                 rate = fin.rate_for(c.leverage(), 0.0, 0.0)
@@ -748,6 +802,7 @@ class ComputeMarketModel(mesa.Model):
         self.book.add("loan", loan)
         self.loans.setdefault(c.uid, []).append(loan)
         loan.principal = self.ledger.pay(fin.uid, c.uid, debt, "loan_drawdown", loan.id)
+        self.touch(loan)
         return loan
 
     def _equity(self, lab: Lab, investor: str, amount: float, kind: str, valuation: float | None = None) -> None:
@@ -802,6 +857,7 @@ class ComputeMarketModel(mesa.Model):
             gw_total = sum(gw for _, gw, _ in items)
             for pr, gw, _ in items:
                 pr.chips_delivered += gw
+                self.touch(pr)
             chip.revenue_busd += paid
             chip.delivered_gw += gw_total
             chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
@@ -823,6 +879,7 @@ class ComputeMarketModel(mesa.Model):
                     break
                 paid -= spend
                 pr.build_left -= 1
+                self.touch(pr)
         for pr in self.projects:
             if pr.status != "construction":
                 continue
@@ -895,17 +952,33 @@ class ComputeMarketModel(mesa.Model):
             "total_debt_busd": sum(l.principal for ls in self.loans.values() for l in ls),
             "frontier_quality": max((l.quality for l in labs), default=0.0),
         }
+        if not s:
+            for k in rows:
+                s[k] = []
         for k, v in rows.items():
-            s.setdefault(k, []).append(float(v))
-        a = self.agent_series
-        for f in list(self.labs) + list(self.clouds):
-            vals = (("cash_busd", f.cash_busd), ("debt_busd", f.debt_busd), ("revenue_busd", f.revenue_busd),
-                    ("capacity_gw", f.fleet_gw if f.kind == "cloud" else (f.have_egw if f.alive else 0.0)),
-                    ("quality", getattr(f, "quality", float("nan"))), ("share", getattr(f, "share", float("nan")) if f.alive else 0.0))
-            for var, v in vals:
-                a.setdefault((f.uid, var), []).append(float(v))
-        for var, v in (("cash_busd", chip.cash_busd), ("revenue_busd", chip.revenue_busd)):
-            a.setdefault(("chipmaker", var), []).append(float(v))
+            s[k].append(float(v))
+        a, nan = self.agent_series, float("nan")
+        if not a:
+            for f in self.labs + self.clouds:
+                for var in AGENT_VARIABLES:
+                    a[(f.uid, var)] = []
+            a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
+            self._agent_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs + self.clouds]
+        for f, (cash, debt, rev, cap, qual, share) in self._agent_rows:
+            alive = f.alive
+            cash(float(f.cash_busd))
+            debt(float(f.debt_busd))
+            rev(float(f.revenue_busd))
+            if f.kind == "cloud":
+                cap(float(f.fleet_gw))
+                qual(nan)
+                share(nan if alive else 0.0)
+            else:
+                cap(float(f.have_egw) if alive else 0.0)
+                qual(float(f.quality))
+                share(float(f.share) if alive else 0.0)
+        a[("chipmaker", "cash_busd")].append(float(chip.cash_busd))
+        a[("chipmaker", "revenue_busd")].append(float(chip.revenue_busd))
 
     # ================================================================== views for the page and the runner
     def current_labels(self) -> dict[str, bool]:

@@ -5,7 +5,7 @@ import pytest
 
 from sim.config import load_scenario
 from sim.ledger import TRANSITIONS
-from sim.model import ComputeMarketModel
+from sim.model import PIPELINE, ComputeMarketModel
 
 RANGES = {   # dotted path -> (low, high), inside the schema's allowed ranges
     "market.demand_growth_per_year": (0.0, 2.5),
@@ -72,6 +72,7 @@ def test_invariants_every_month_random_worlds(world):
     rng = np.random.default_rng(1000 + world)
     cfg = load_scenario("baseline").with_overrides(random_overrides(rng))
     m = ComputeMarketModel(config=cfg, rng=world, months=72)
+    m.verify_caches = True   # every cached position, debt and queue is checked against a fresh computation
     start_total = m.ledger.agents_total() - m.ledger.external_net_inflow()
     check_month(m, start_total)
     while m.running:
@@ -87,9 +88,24 @@ def test_invariants_in_distress_heavy_worlds():
             "financier.capital_inflow_busd_per_month": 0.0, "financier.initial_capital_busd": 20.0,
             "financier.sentiment0": 0.1, "scale.lab_aggressiveness": 3.0, "market.demand_growth_per_year": 0.1})
         m = ComputeMarketModel(config=cfg, rng=seed, months=60)
+        m.verify_caches = True
         start_total = m.ledger.agents_total() - m.ledger.external_net_inflow()
         while m.running:
             m.step()
             check_month(m, start_total)
         check_histories(m)
         assert any(e["kind"] == "default" for e in m.event_log)
+
+
+def test_stale_cache_is_detected():
+    """The cache check is real: a position left stale after a change is caught on the next read."""
+    m = ComputeMarketModel(config=load_scenario("baseline"), rng=3, months=12)
+    m.verify_caches = True
+    for _ in range(6):
+        m.step()
+    pr = next(p for p in m.projects if p.status in PIPELINE)
+    c = m.clouds_by_id[pr.cloud]
+    c.position()
+    pr.gw += 1.0   # a change the model is not told of
+    with pytest.raises(AssertionError, match="stale position"):
+        c.position()

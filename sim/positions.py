@@ -1,0 +1,93 @@
+"""A cloud's position: the aggregates of its open records that its decisions read many times a month.
+
+Offtake bids, spec builds, project finance and the treasury all ask the same questions of a cloud:
+how much capacity has it sold, how much is in its pipeline, what does that pipeline still cost,
+what is under construction. Answering them by scanning the book at every call made the month
+quadratic in the number of projects; :func:`compute_position` answers them in one pass over the
+cloud's own records, and the model keeps the result until one of those records changes
+(``Book.listener`` and ``ComputeMarketModel.touch``). ``ComputeMarketModel.verify_caches`` makes
+every cached read check itself against a fresh computation (used by the invariant tests).
+
+The chip price is not part of the position: chip-dependent quantities are kept in GW of chips still
+to buy, priced at the call, so a reprice never invalidates a position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from sim.ledger import Contract, Loan, Project
+
+PIPELINE = ("announced", "permitting", "interconnection", "construction")
+OPEN_CONTRACT = ("signed", "active")
+
+
+@dataclass(slots=True, frozen=True)
+class Position:
+    """Aggregates of one cloud's open contracts and pipeline projects (GW and $B)."""
+
+    committed_gw: float = 0.0         # offtake sold: signed and active contracts
+    pipeline_gw: float = 0.0          # projects announced .. under construction
+    free_pipeline_gw: float = 0.0     # pipeline not yet tied to a contract (built on spec)
+    construction_cost_busd: float = 0.0   # cost basis of projects under construction (an asset)
+    shell_left_busd: float = 0.0      # shell and fit-out the whole pipeline still has to pay for
+    chips_left_gw: float = 0.0        # chips the whole pipeline still has to buy
+    fin_shell_left_busd: float = 0.0  # the same two, financed projects under construction only
+    fin_chips_left_gw: float = 0.0
+    fin_shell_3m_busd: float = 0.0    # construction instalments of financed projects over the next 3 months
+
+    def capex_left(self, chip_price: float) -> float:
+        """What the pipeline still has to pay for at ``chip_price`` ($B per GW)."""
+        return self.shell_left_busd + self.chips_left_gw * chip_price
+
+    def financed_capex_left(self, chip_price: float) -> float:
+        """What financed projects under construction still have to pay for."""
+        return self.fin_shell_left_busd + self.fin_chips_left_gw * chip_price
+
+
+def remaining_shell_and_chips(pr: Project, shell_per_gw: float, build_months: int) -> tuple[float, float]:
+    """(shell and fit-out $B, chips GW) a pipeline project still has to pay for.
+
+    An unfinanced project has paid nothing yet; a financed one has paid the shell instalments of the
+    months it was built and the chips delivered to it."""
+    shell = pr.gw * shell_per_gw
+    if not pr.financed:
+        return shell, pr.gw
+    return shell * pr.build_left / build_months, max(pr.gw - pr.chips_delivered, 0.0)
+
+
+def compute_position(projects: Iterable[Project], contracts: Iterable[Contract], shell_per_gw: float,
+                     build_months: int) -> Position:
+    """One pass over a cloud's projects and contracts. ``shell_per_gw``: shell + other capex, $B per GW."""
+    committed = sum(k.gw for k in contracts if k.status in OPEN_CONTRACT)
+    pipe = free = cost = shell_left = chips_left = f_shell = f_chips = f_shell3 = 0.0
+    per_month = shell_per_gw / build_months
+    for pr in projects:
+        st = pr.status
+        if st not in PIPELINE:
+            continue
+        pipe += pr.gw
+        if not pr.contract:
+            free += pr.gw
+        s, c = remaining_shell_and_chips(pr, shell_per_gw, build_months)
+        shell_left += s
+        chips_left += c
+        if st == "construction":
+            cost += pr.capex_busd
+            if pr.financed:
+                f_shell += s
+                f_chips += c
+                f_shell3 += pr.gw * per_month * min(pr.build_left, 3)
+    return Position(committed, pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3)
+
+
+def outstanding_debt(loans: Iterable[Loan]) -> float:
+    """Principal outstanding on a firm's loans, $B."""
+    return sum(l.principal for l in loans)
+
+
+def positions_close(a: Position, b: Position, rel: float = 1e-9) -> bool:
+    """Equal up to rounding (a cached position against a fresh one)."""
+    return all(abs(x - y) <= rel * max(1.0, abs(x), abs(y))
+               for x, y in zip((getattr(a, f) for f in a.__slots__), (getattr(b, f) for f in b.__slots__)))
