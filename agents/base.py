@@ -16,8 +16,9 @@ class Firm(mesa.Agent):
         super().__init__(model)
         self.uid = uid
         self.name = name or uid
-        self.defaulted = False
-        self.acquired_by: str | None = None
+        self._defaulted = False
+        self._acquired_by: str | None = None
+        self.alive = True                 # neither defaulted nor acquired (kept in step by the two setters)
         self.unpaid_busd = 0.0            # obligations it failed to pay this month
         self.losses_from: dict[str, float] = {}   # defaulted counterparty -> loss this month and recent
         self.revenue_busd = 0.0           # revenue this month
@@ -25,8 +26,22 @@ class Firm(mesa.Agent):
         model.ledger.open(uid)
 
     @property
-    def alive(self) -> bool:
-        return not self.defaulted and self.acquired_by is None
+    def defaulted(self) -> bool:
+        return self._defaulted
+
+    @defaulted.setter
+    def defaulted(self, value: bool) -> None:
+        self._defaulted = value
+        self.alive = not value and self._acquired_by is None
+
+    @property
+    def acquired_by(self) -> str | None:
+        return self._acquired_by
+
+    @acquired_by.setter
+    def acquired_by(self, value: str | None) -> None:
+        self._acquired_by = value
+        self.alive = not self._defaulted and value is None
 
     @property
     def cash_busd(self) -> float:

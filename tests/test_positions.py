@@ -1,0 +1,40 @@
+"""A cloud's position on hand-made records (sim/positions.py)."""
+
+import pytest
+
+from sim.ledger import Contract, Project
+from sim.positions import compute_position, remaining_shell_and_chips
+
+SHELL = 12.0     # shell + other capex, $B per GW
+BUILD = 10       # build months
+
+
+def test_position_sums_open_contracts_and_pipeline():
+    contracts = [Contract("C1", "active", gw=1.0), Contract("C2", "signed", gw=0.5),
+                 Contract("C3", "completed", gw=9.0)]                      # ended: not counted
+    projects = [
+        Project("P1", "permitting", gw=2.0),                                 # spec, unfinanced
+        Project("P2", "construction", gw=1.0, contract="C2", financed=True, build_left=4,
+                chips_delivered=0.25, capex_busd=40.0),
+        Project("P3", "construction", gw=0.5, capex_busd=20.0),              # not yet financed
+        Project("P4", "operational", gw=5.0, capex_busd=200.0),              # not pipeline
+    ]
+    pos = compute_position(projects, contracts, SHELL, BUILD)
+    assert pos.committed_gw == 1.5
+    assert pos.pipeline_gw == 3.5
+    assert pos.free_pipeline_gw == 2.5                        # P1 and P3 have no contract
+    assert pos.construction_cost_busd == 60.0
+    # P1: 2 x 12 shell + 2 GW chips; P2: 12 x 4/10 = 4.8 shell + 0.75 GW chips; P3: 6 shell + 0.5 GW
+    assert pos.shell_left_busd == pytest.approx(24.0 + 4.8 + 6.0)
+    assert pos.chips_left_gw == pytest.approx(2.0 + 0.75 + 0.5)
+    assert pos.fin_shell_left_busd == pytest.approx(4.8) and pos.fin_chips_left_gw == pytest.approx(0.75)
+    assert pos.fin_shell_3m_busd == pytest.approx(1.0 * SHELL / BUILD * 3)
+    assert pos.capex_left(30.0) == pytest.approx(34.8 + 3.25 * 30.0)
+    assert pos.financed_capex_left(30.0) == pytest.approx(4.8 + 0.75 * 30.0)
+
+
+def test_remaining_capex_of_a_project():
+    pr = Project("P", "construction", gw=2.0, financed=True, build_left=5, chips_delivered=3.0)
+    assert remaining_shell_and_chips(pr, SHELL, BUILD) == (12.0, 0.0)   # over-delivered chips: none left
+    pr.financed = False
+    assert remaining_shell_and_chips(pr, SHELL, BUILD) == (24.0, 2.0)
