@@ -6,14 +6,16 @@ that finds none is auctioned to acquirers with cash (and, for labs, surplus comp
 nobody rescues or buys defaults. A default makes its unpaid obligations and terminated
 contracts losses of its counterparties; a later default of such a counterparty within
 ``CASCADE_WINDOW`` months is recorded as triggered by it (a cascade). A defaulted cloud's
-capacity is sold at a discount to a rival (which then prices lower: a deeper glut) or
-stranded.
+capacity is sold at a discount to the richest rival that values it above the price (which then
+prices lower: a deeper glut), or stranded when prices are expected too low for anyone to want it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from sim.economics import operating_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ComputeMarketModel
@@ -194,6 +196,14 @@ def _resolve_cloud(m, cloud, debts) -> bool:
     return True
 
 
+def fleet_value(m, blocks, expected_price: float) -> float:
+    """What capacity is worth to a buyer expecting ``expected_price`` per EGW-month: the operating value
+    of each block over its remaining accelerator life, discounted at the cost of capital."""
+    tech, life = m.cfg.technology, m.cfg.technology.useful_life_months
+    return sum(operating_value(b.gw, b.efficiency, expected_price, tech.opex_busd_per_gw_month,
+                               life - (m.tick - b.online), m.wacc) for b in blocks)
+
+
 def default_firm(m, firm, debts) -> None:
     """Default: contracts and loans default, stakes are written off, guarantees are called, remaining
     cash goes to creditors, and a cloud's capacity is liquidated (sold at a discount or stranded)."""
@@ -225,7 +235,7 @@ def default_firm(m, firm, debts) -> None:
                 m.stats.vendor_losses_busd += s.invested
                 m.chipmaker.vendor_losses_busd += s.invested
             _note_loss(m, s.investor, firm.uid, s.invested)
-    # capacity: a fire sale to the rival with most cash, else stranded
+    # capacity: a fire sale to the rival with most cash among those who think it worth the price, else stranded
     proceeds = 0.0
     if firm.kind == "cloud":
         for pr in m.projects:
@@ -235,7 +245,8 @@ def default_firm(m, firm, debts) -> None:
         gw = firm.fleet_gw
         if gw > 0:
             price = LIQUIDATION_DISCOUNT * firm.book_value_busd
-            buyers = sorted((c for c in m.alive_clouds() if c.cash_busd >= price and c.land_left_gw() >= 0),
+            buyers = sorted((c for c in m.alive_clouds()
+                             if c.cash_busd >= price and fleet_value(m, firm.blocks, c.expected_price) >= price),
                             key=lambda c: (-c.cash_busd, c.uid))
             if buyers and price > 0:
                 buyer = buyers[0]

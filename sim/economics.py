@@ -37,6 +37,17 @@ def full_cost_per_gw_month(chip_busd_per_gw: float, shell_busd_per_gw: float, ot
     return short + long + opex_busd_per_gw_month
 
 
+def operating_value(gw: float, efficiency: float, expected_price_egw_month: float, opex_busd_per_gw_month: float,
+                    months_left: int, rate_annual: float) -> float:
+    """The most a buyer would pay for running capacity, $B: the present value of its expected operating
+    margin over its remaining life. Margin per GW-month = expected spot price x efficiency - opex, floored
+    at zero (capacity that does not cover its power bill is switched off, not run at a loss)."""
+    margin = expected_price_egw_month * efficiency - opex_busd_per_gw_month
+    if months_left <= 0 or margin <= 0.0:
+        return 0.0
+    return gw * margin / annuity_factor(rate_annual, months_left)
+
+
 def take_or_pay_payment(contracted_gw: float, used_gw: float, price_per_gw_month: float, top_share: float) -> float:
     """Monthly payment under a take-or-pay contract: the lab pays for what it uses,
     but never less than ``top_share`` of the contracted capacity."""

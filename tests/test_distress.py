@@ -54,3 +54,40 @@ def test_acquisition_merges_balance_sheets_with_totals_preserved():
     assert not target.alive and target.acquired_by == "frontier_a"
     assert m.ledger.total() == pytest.approx(total_before)
     assert m.stats.acquisitions[-1]["target"] == "deepseek"
+
+
+def _defaulting_cloud_world():
+    m = ComputeMarketModel(scenario="baseline", rng=5, months=24)
+    for _ in range(6):
+        m.step()
+    seller = max((c for c in m.clouds if c.p.kind != "hyperscaler"), key=lambda c: c.fleet_gw)
+    assert seller.fleet_gw > 0
+    return m, seller
+
+
+def test_liquidation_sells_to_richest_rival_that_values_the_capacity():
+    m, seller = _defaulting_cloud_world()
+    gw, price = seller.fleet_gw, distress.LIQUIDATION_DISCOUNT * seller.book_value_busd
+    rivals = [c for c in m.alive_clouds() if c is not seller]
+    for c in rivals:
+        c.expected_price = 10.0 * m.full_cost_egw          # everyone expects rich margins
+    richest = max(rivals, key=lambda c: c.cash_busd)
+    before = richest.fleet_gw
+    distress.default_firm(m, seller, [])
+    assert richest.fleet_gw == pytest.approx(before + gw)
+    assert m.stats.liquidated_gw == pytest.approx(gw) and m.stats.stranded_gw == 0.0
+    sale = [e for e in m.event_log if e["kind"] == "liquidation"][-1]
+    assert sale["counterparty"] == richest.uid and sale["amount_busd"] == pytest.approx(price)
+
+
+def test_liquidation_strands_capacity_nobody_expects_to_run_profitably():
+    m, seller = _defaulting_cloud_world()
+    gw = seller.fleet_gw
+    op_before = sum(c.fleet_gw for c in m.clouds)
+    for c in m.alive_clouds():
+        c.expected_price = 0.0                              # prices expected below the power bill
+    assert distress.fleet_value(m, seller.blocks, 0.0) == 0.0
+    distress.default_firm(m, seller, [])
+    assert m.stats.stranded_gw == pytest.approx(gw) and m.stats.liquidated_gw == 0.0
+    assert sum(c.fleet_gw for c in m.clouds) == pytest.approx(op_before - gw)
+    assert m.gw_liquidated_away == pytest.approx(gw)        # the GW identity still holds

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim import economics as E
+from sim.economics import annuity_factor, operating_value
 
 
 def test_take_or_pay_when_lab_uses_40_percent():
@@ -87,3 +88,15 @@ def test_quality_gain_diminishing_and_stalled():
     assert g1 == pytest.approx(0.01 * math.log(2))
     assert g2 < 2 * g1
     assert E.quality_gain(1.0, 1.0, 0.01, 1.0) == 0.0
+
+
+def test_operating_value_of_capacity():
+    # 2 GW of a 1.5x vintage, expected 1.0 $B per EGW-month, opex 0.2 $B per GW-month:
+    # margin 1.5 - 0.2 = 1.3 per GW-month; 12 months undiscounted = 2 x 1.3 x 12 = 31.2
+    assert operating_value(2.0, 1.5, 1.0, 0.2, 12, 0.0) == pytest.approx(31.2)
+    # discounting lowers it: at 12%/yr the 12-month annuity is worth 11.26 months
+    assert operating_value(2.0, 1.5, 1.0, 0.2, 12, 0.12) == pytest.approx(2.6 / annuity_factor(0.12, 12))
+    assert operating_value(2.0, 1.5, 1.0, 0.2, 12, 0.12) < 31.2
+    # below its power bill, or at the end of its life, capacity is worth nothing (not negative)
+    assert operating_value(2.0, 1.0, 0.1, 0.2, 12, 0.1) == 0.0
+    assert operating_value(2.0, 1.5, 1.0, 0.2, 0, 0.1) == 0.0
