@@ -14,9 +14,11 @@ worker died (finished runs kept for ``--resume``); 2 bad input (a one-line
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Sequence
+
+from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, setup_logging,
+                                    standalone_main)
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -38,17 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("target", metavar="BATCH_OR_SCENARIO", help="batch file, batch name, or scenario")
     p.add_argument("--runs", type=int, metavar="N",
                    help="seeds per design point (a bare scenario: number of runs; default 100)")
-    p.add_argument("--workers", type=int, metavar="N", help="parallel workers (default: number of CPU cores)")
-    p.add_argument("--backend", choices=("local", "ray"), default=None,
-                   help="local processes (default) or Ray")
-    p.add_argument("--address", metavar="ADDR",
-                   help="Ray cluster to join: 'auto' or host:port (implies --backend ray); "
-                        "without it --backend ray starts a local Ray instance")
+    add_execution_options(p)
     p.add_argument("--out", metavar="DIR", help="result folder (default: results/<name>)")
     p.add_argument("--name", metavar="NAME", help="batch name (default: the batch file or scenario name)")
-    again = p.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true", help="complete a killed batch, skipping finished runs")
-    again.add_argument("--overwrite", action="store_true", help="replace an existing result folder")
+    add_rerun_options(p, "complete a killed batch, skipping finished runs")
     p.add_argument("--seed", type=int, metavar="N", help="batch seed (run seeds are spawned from it)")
     p.add_argument("--record-every", type=int, metavar="N", help="time-series recording period in months")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
@@ -61,12 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the batch described by parsed arguments; print results; return the exit code."""
-    _setup_logging(args.quiet)
+    setup_logging(args.quiet)
     from experiments.batch import WorkerCrash, run_batch, summary_and_report
     from experiments.design import load_design
     from sim.config import ConfigError
 
-    backend = args.backend or ("ray" if args.address else "local")
+    backend = backend_of(args)
     try:
         design = load_design(args.target, runs=args.runs, seed=args.seed, name=args.name,
                              record_every=args.record_every, set_overrides=args.overrides)
@@ -101,23 +96,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry point: ``python -m experiments.cli_batch ARGS`` (same as ``computemarket batch``)."""
-    parser = argparse.ArgumentParser(prog="computemarket")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["batch", *(argv if argv is not None else sys.argv[1:])])
-    return args.func(args)
-
-
-def _setup_logging(quiet: bool) -> None:
-    """Warnings to stderr, plus the batch's own progress notes unless quiet.
-
-    Leaves logging alone when the caller (e.g. sim/cli.py) configured it already.
-    """
-    if logging.getLogger().handlers:
-        return
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    if not quiet:
-        for name in ("experiments.batch", "experiments.backends", "experiments.design"):
-            logging.getLogger(name).setLevel(logging.INFO)
+    return standalone_main(register, argv, "batch")
 
 if __name__ == "__main__":
     sys.exit(main())

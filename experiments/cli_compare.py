@@ -12,11 +12,12 @@ Exit codes: 0 done; 1 some runs of a sensitivity batch failed; 2 bad input
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Sequence
+
+from experiments.cli_common import add_execution_options, add_rerun_options, backend_of, setup_logging, standalone_main
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -72,13 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--outcomes", nargs="+", action="extend", metavar="NAME",
                    help="outcomes to analyse (default: the file's [sensitivity] outcomes, else labels + key outcomes)")
     s.add_argument("--runs", type=int, metavar="N", help="seeds per design point (default: the file's replications)")
-    s.add_argument("--workers", type=int, metavar="N", help="parallel workers (default: number of CPU cores)")
-    s.add_argument("--backend", choices=("local", "ray"), default=None, help="local processes (default) or Ray")
-    s.add_argument("--address", metavar="ADDR", help="Ray cluster to join (implies --backend ray)")
+    add_execution_options(s)
     s.add_argument("--out", metavar="DIR", help="result folder (default: results/<name>)")
-    again = s.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true", help="complete a killed sensitivity batch")
-    again.add_argument("--overwrite", action="store_true", help="replace an existing result folder")
+    add_rerun_options(s, "complete a killed sensitivity batch")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=run_sensitivity_command)
 
@@ -88,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """``computemarket compare``: print the table, write the report, return the exit code."""
-    _setup_logging()
+    setup_logging()
     from experiments.analysis.compare import comparison_text, compare_dirs
     from experiments.analysis.loading import BatchError
 
@@ -159,7 +156,7 @@ def run_sensitivity(target: str | Path, *, method: str | None = None, runs: int 
 
 def run_sensitivity_command(args: argparse.Namespace) -> int:
     """``computemarket sensitivity``: run (unless given results), analyse, print, write the report."""
-    _setup_logging(quiet=args.quiet)
+    setup_logging(quiet=args.quiet)
     from experiments.analysis.loading import BatchError
     from experiments.analysis.sensitivity import (SensitivityError, analyze_results, read_sensitivity_file,
                                                   sensitivity_text, write_sensitivity_report)
@@ -175,7 +172,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
             conf, resamples = spec.conf_level, spec.num_resamples
             from sim.config import ConfigError
 
-            backend = args.backend or ("ray" if args.address else "local")
+            backend = backend_of(args)
             try:
                 batch, result_dir = run_sensitivity(target, method=args.method, runs=args.runs, out_dir=args.out,
                                                     backend=backend, workers=args.workers, address=args.address,
@@ -208,20 +205,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry point: ``python -m experiments.cli_compare compare|sensitivity ARGS``."""
-    parser = argparse.ArgumentParser(prog="computemarket")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-def _setup_logging(quiet: bool = True) -> None:
-    """Warnings to stderr (plus batch progress notes unless quiet); leaves a configured root logger alone."""
-    if logging.getLogger().handlers:
-        return
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    if not quiet:
-        for name in ("experiments.batch", "experiments.backends"):
-            logging.getLogger(name).setLevel(logging.INFO)
+    return standalone_main(register, argv)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ written); 1 a worker died (finished runs kept: run again with --resume); 130 int
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Sequence
+
+from experiments.cli_common import add_execution_options, add_rerun_options, backend_of, setup_logging, standalone_main
 
 EXIT_OK, EXIT_WORKER_DIED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -40,14 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("validate", help=HELP, description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, metavar="N", help="number of seeds (default 100)")
-    p.add_argument("--workers", type=int, metavar="N", help="parallel workers (default: number of CPU cores)")
-    p.add_argument("--backend", choices=("local", "ray"), default=None, help="local processes (default) or Ray")
-    p.add_argument("--address", metavar="ADDR", help="Ray cluster to join (implies --backend ray)")
+    add_execution_options(p)
     p.add_argument("--out", metavar="DIR", help="result folder (default: results/validate)")
-    again = p.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true",
-                       help="complete a killed batch, or re-analyse a finished one without running it")
-    again.add_argument("--overwrite", action="store_true", help="replace an existing result folder")
+    add_rerun_options(p, "complete a killed batch, or re-analyse a finished one without running it")
     p.add_argument("--seed", type=int, metavar="N", help="batch seed (run seeds are spawned from it)")
     p.add_argument("--scenario", default="history", metavar="SCENARIO",
                    help="scenario name or .toml to validate (default: history)")
@@ -62,14 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the validation batch, print the table, write the report; return the exit code."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    setup_logging()
     from experiments.batch import WorkerCrash, run_batch
     from experiments.design import load_design
     from experiments.validate import DEFAULT_OUT, DEFAULT_RUNS, ValidationError, load_record, validate_dir
     from sim.config import ConfigError
 
-    backend = args.backend or ("ray" if args.address else "local")
+    backend = backend_of(args)
     try:
         record = load_record(args.record)
         design = load_design(args.scenario, runs=args.runs or DEFAULT_RUNS, seed=args.seed, name="validate",
@@ -98,10 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m experiments.cli_validate ARGS`` (same as ``computemarket validate``)."""
-    parser = argparse.ArgumentParser(prog="computemarket")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["validate", *(argv if argv is not None else sys.argv[1:])])
-    return args.func(args)
+    return standalone_main(register, argv, "validate")
 
 
 if __name__ == "__main__":

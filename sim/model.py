@@ -586,7 +586,6 @@ class ComputeMarketModel(mesa.Model):
         reqs = [(lab, gw) for lab, gw in reqs if gw > 0]
         if not reqs:
             return
-        n_c = len(clouds)
         prices = np.array([c.quote(self.full_cost_gw, self.full_cost_egw) for c in clouds])
         delays = np.array([self._delivery_delay(c) for c in clouds], dtype=float)
         pds = np.array([c.default_probability() for c in clouds])
@@ -777,7 +776,6 @@ class ComputeMarketModel(mesa.Model):
         operations; when capex outruns their cash flow they issue investment-grade bonds for the
         shortfall. Returns the lending budget left."""
         fin, tech, chip = self.financier, self.cfg.technology, self.chipmaker
-        per_month = (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw) / tech.build_months
         for c in self.alive_clouds():
             if c.p.kind != "hyperscaler" or not fin.will_lend(True):
                 continue

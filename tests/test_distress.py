@@ -3,7 +3,6 @@
 import pytest
 
 from sim import distress
-from sim.config import load_scenario
 from sim.model import ComputeMarketModel
 from tests.conftest import tiny_world
 

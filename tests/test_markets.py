@@ -43,7 +43,6 @@ def clear_spot_breakpoints(ask_price, ask_qty, bid_price, bid_qty, floor, cap, t
     ta, tb = np.asarray(ta, float), np.asarray(tb, float)
     sold, bought = np.zeros(len(ask_qty)), np.zeros(len(bid_qty))
     a_ok, b_ok = ask_qty > 1e-12, bid_qty > 1e-12
-    total_bid = float(bid_qty[b_ok].sum())
     if not b_ok.any():
         return floor, sold, bought, 0.0
     if not a_ok.any():

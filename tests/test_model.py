@@ -4,11 +4,10 @@ import re
 from pathlib import Path
 
 import mesa
-import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import load_scenario, scenario_names
+from sim.config import scenario_names
 from sim.runner import run_world
 
 ROOT = Path(__file__).resolve().parent.parent
