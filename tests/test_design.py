@@ -186,43 +186,29 @@ def test_unknown_parameter_path(tmp_path):
     assert text.startswith("FILE: grid.labs.nobody.aggressiveness: unknown parameter path")
 
 
-def test_unknown_parameter_in_a_range(tmp_path):
-    text = error_of(tmp_path, """
+def lhs_with_range(path: str, bounds: str) -> str:
+    return f"""
         [batch]
         scenario = "baseline"
         [sample]
         method = "lhs"
         n = 4
         [sample.ranges]
-        "scale.lab_agressiveness" = [0.5, 2.0]
-    """)
-    assert text.startswith("FILE: sample.ranges.scale.lab_agressiveness: unknown parameter path")
+        "{path}" = {bounds}
+    """
 
 
-def test_empty_range(tmp_path):
-    text = error_of(tmp_path, """
-        [batch]
-        scenario = "baseline"
-        [sample]
-        method = "lhs"
-        n = 4
-        [sample.ranges]
-        "scale.permit_delay" = [2.0, 2.0]
-    """)
-    assert text == "FILE: sample.ranges.scale.permit_delay: empty range [2.0, 2.0]; need low < high"
-
-
-def test_range_outside_the_scenario_schema(tmp_path):
-    text = error_of(tmp_path, """
-        [batch]
-        scenario = "baseline"
-        [sample]
-        method = "lhs"
-        n = 4
-        [sample.ranges]
-        "financier.base_rate" = [-0.5, 0.05]
-    """)
-    assert text.startswith("FILE: sample.ranges.financier.base_rate: -0.5 not allowed")
+@pytest.mark.parametrize("path, bounds, expected, exact", [
+    ("scale.lab_agressiveness", "[0.5, 2.0]", "FILE: sample.ranges.scale.lab_agressiveness: unknown parameter path",
+     False),
+    ("scale.permit_delay", "[2.0, 2.0]", "FILE: sample.ranges.scale.permit_delay: empty range [2.0, 2.0]; need low < high",
+     True),
+    ("financier.base_rate", "[-0.5, 0.05]", "FILE: sample.ranges.financier.base_rate: -0.5 not allowed", False),
+])
+def test_bad_sample_range(tmp_path, path, bounds, expected, exact):
+    """An unknown path, an empty range, a bound outside the scenario schema: one line naming the field."""
+    text = error_of(tmp_path, lhs_with_range(path, bounds))
+    assert text == expected if exact else text.startswith(expected)
 
 
 def test_range_over_a_switch_points_to_the_grid(tmp_path):
