@@ -285,7 +285,7 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 1. demand
     def _begin_month(self) -> None:
         self.monthly = {"unpaid": [], "new_contracts": [], "capex": 0.0, "chip_revenue": 0.0, "chip_cogs": 0.0,
-                        "defaults": [], "spot_traded": 0.0, "unmet": 0.0, "losses": 0.0}
+                        "defaults": [], "spot_traded": 0.0, "unmet": 0.0, "losses": 0.0, "capex_by_cloud": {}}
         for f in self.firms_by_id.values():
             f.unpaid_busd = 0.0
             f.revenue_busd = 0.0 if f.kind != "lab" else f.revenue_busd
@@ -793,6 +793,7 @@ class ComputeMarketModel(mesa.Model):
         self.deliveries = [d for d in self.deliveries if d[0] > t]
         chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
         bills: dict[str, list[tuple[Project, float, float]]] = {}
+        capex_by_cloud = self.monthly["capex_by_cloud"]   # chips + construction paid this month, per cloud
         for _, pr, gw, price in due:
             if pr.status == "construction":
                 bills.setdefault(pr.cloud, []).append((pr, gw, price))
@@ -806,6 +807,7 @@ class ComputeMarketModel(mesa.Model):
             chip.delivered_gw += gw_total
             chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
             self.cum_capex += paid
+            capex_by_cloud[cloud_uid] = capex_by_cloud.get(cloud_uid, 0.0) + paid
         chip.pay("foundry", chip.cogs_busd, "cost_of_goods")
         chip.cum_revenue_busd += chip.revenue_busd
         chip.cum_gross_profit_busd += chip.revenue_busd - chip.cogs_busd
@@ -818,6 +820,7 @@ class ComputeMarketModel(mesa.Model):
             spends = [pr.gw * per_month / tech.build_months for pr in prs]
             paid = self.clouds_by_id[cloud_uid].pay("construction", sum(spends), "construction")
             self.cum_capex += paid
+            capex_by_cloud[cloud_uid] = capex_by_cloud.get(cloud_uid, 0.0) + paid
             for pr, spend in zip(prs, spends):
                 if paid < spend - 1e-9:
                     break
@@ -904,6 +907,9 @@ class ComputeMarketModel(mesa.Model):
                     ("quality", getattr(f, "quality", float("nan"))), ("share", getattr(f, "share", float("nan")) if f.alive else 0.0))
             for var, v in vals:
                 a.setdefault((f.uid, var), []).append(float(v))
+        capex = m["capex_by_cloud"]
+        for c in self.clouds:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
+            a.setdefault((c.uid, "capex_busd"), []).append(float(capex.get(c.uid, 0.0)))
         for var, v in (("cash_busd", chip.cash_busd), ("revenue_busd", chip.revenue_busd)):
             a.setdefault(("chipmaker", var), []).append(float(v))
 

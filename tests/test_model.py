@@ -60,3 +60,14 @@ def test_labels_and_outcomes_vary_with_the_seed(baseline):
         assert df[col].nunique() > 50, col
     for col in ("n_defaults", "months_glut", "months_scarcity", "labs_surviving"):
         assert df[col].nunique() >= 3, col
+
+
+def test_cloud_capex_series_adds_up_to_cumulative_capex(baseline):
+    """The per-cloud capex_busd series (chips + construction paid each month) sums to the model's
+    cumulative capex, and a cloud that builds has non-zero capex."""
+    from sim.runner import simulate
+    m = simulate(baseline, 3, months=36)
+    series = [m.agent_series[(c.uid, "capex_busd")] for c in m.clouds]
+    assert all(len(s) == 36 for s in series)
+    assert sum(sum(s) for s in series) == pytest.approx(m.cum_capex, rel=1e-9)
+    assert max(sum(s) for s in series) > 0
