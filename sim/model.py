@@ -33,6 +33,7 @@ LAB_RESALE_DISCOUNT = 0.7   # labs offer idle compute at this share of last mont
 USER_PRICE_SPEED = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 PIPELINE = ("announced", "permitting", "interconnection", "construction")
+MIN_TRANCHE_GW = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 
 
 @dataclass(slots=True)
@@ -826,6 +827,7 @@ class ComputeMarketModel(mesa.Model):
                     break
                 paid -= spend
                 pr.build_left -= 1
+        tranches: list[Project] = []
         for pr in self.projects:
             if pr.status != "construction":
                 continue
@@ -838,6 +840,31 @@ class ComputeMarketModel(mesa.Model):
                 c.refresh_fleet()
                 self.gw_brought_online += pr.gw
                 self.log_event("online", c.uid, pr.contract, pr.capex_busd, pr.gw, pr.id)
+            elif pr.build_left <= 0 and pr.chips_delivered >= MIN_TRANCHE_GW:
+                tranches.append(self._tranche_online(pr, c))
+        for part in tranches:
+            self._add_project(part)
+
+    def _tranche_online(self, pr: Project, c: Cloud) -> Project:
+        """A built shell whose chips are only partly delivered brings the delivered chips online now,
+        as an operational block split off the project (with its share of the project's cost); the
+        project keeps waiting for the rest. Data halls are energised rack by rack as servers arrive:
+        installed accelerators do not wait for the last delivery of the campus."""
+        gw = pr.chips_delivered
+        share = gw / pr.gw
+        part = Project(self.book.new_id("P"), "operational", cloud=pr.cloud, regulator=pr.regulator, gw=gw,
+                       contract=pr.contract, announced=pr.announced, chips_ordered=gw, chips_delivered=gw,
+                       capex_busd=pr.capex_busd * share, efficiency=self.frontier_efficiency, online=self.tick,
+                       financed=True)
+        self.book.add("project", part)
+        pr.gw -= gw
+        pr.capex_busd -= part.capex_busd
+        pr.chips_delivered = 0.0
+        c.blocks.append(part)
+        c.refresh_fleet()
+        self.gw_brought_online += gw
+        self.log_event("online", c.uid, pr.contract, part.capex_busd, gw, f"{part.id} (tranche of {pr.id})")
+        return part
 
     # ================================================================== 9. distress
     def phase_distress(self) -> None:
