@@ -548,15 +548,18 @@ class ComputeMarketModel(mesa.Model):
             if host is not None and lab.p.vertical_integration > 0:
                 j = clouds.index(host)
                 bid_price[i, j] *= 1.0 - 0.3 * lab.p.vertical_integration
-        winners = award_offtake(req_gw, bid_price, bid_delay, pds, room)
+        awards = award_offtake(req_gw, bid_price, bid_delay, pds, room)
         term = self.cfg.market.contract_term_months
-        for i, ((lab, gw), w) in enumerate(zip(reqs, winners)):
-            if w < 0:
-                self.log_event("offtake_unfilled", lab.uid, "", 0.0, gw, "no cloud could take it")
-                continue
+        filled = np.zeros(len(reqs))
+        for i, w, gw in awards:
+            lab = reqs[i][0]
             start = self.tick + int(delays[w])
             self.offtake_price = float(bid_price[i, w])
             self._sign(lab, clouds[w], gw, self.offtake_price, start=start, end=start + term)
+            filled[i] += gw
+        for (lab, gw), got in zip(reqs, filled):
+            if gw - got > 1e-9:
+                self.log_event("offtake_unfilled", lab.uid, "", 0.0, gw - got, "no cloud could take it")
 
     def _affiliated_cloud(self, lab: Lab) -> Cloud | None:
         for c in self.clouds:
