@@ -88,25 +88,34 @@ def clear_spot(ask_price: Sequence[float], ask_qty: Sequence[float], bid_price: 
 
 def award_offtake(req_gw: np.ndarray, bid_price: np.ndarray, bid_delay: np.ndarray, cloud_pd: np.ndarray,
                   cloud_room_gw: np.ndarray, delay_cost_per_month: float = 0.02,
-                  reliability_weight: float = 5.0) -> np.ndarray:
-    """Award each request to the cloud with the lowest effective cost, respecting clouds' room.
+                  reliability_weight: float = 5.0, min_piece_gw: float = 0.05) -> list[tuple[int, int, float]]:
+    """Award each request to the clouds with the lowest effective cost, splitting it when the best
+    cloud has too little room.
 
     ``bid_price``/``bid_delay`` are (requests x clouds) matrices (NaN = no bid); the effective cost is
     price x (1 + delay_cost x months of delay) x (1 + reliability_weight x default probability).
-    Requests are awarded largest first; a cloud's room shrinks as it wins. Returns the winning cloud
-    index per request (-1 if none could take it).
+    Requests are served largest first; each takes as much as the cheapest cloud with room can hold, then
+    the rest from the next cheapest, and so on (labs spread large procurements over several providers:
+    OpenAI contracted Microsoft, Oracle, CoreWeave, AWS and Google [cal: OpenAI commitments]). A piece
+    smaller than ``min_piece_gw`` is not contracted; a cloud's room shrinks as it wins. Returns the
+    awards as (request index, cloud index, GW), in award order; what is not listed went unfilled.
     """
     n_req, n_cl = bid_price.shape
     score = bid_price * (1.0 + delay_cost_per_month * bid_delay) * (1.0 + reliability_weight * cloud_pd)[None, :]
     room = np.asarray(cloud_room_gw, float).copy()
-    winner = np.full(n_req, -1, dtype=np.int64)
+    awards: list[tuple[int, int, float]] = []
     for r in np.argsort(-req_gw, kind="stable"):
-        s = np.where(np.isnan(score[r]) | (room < req_gw[r] - 1e-9), np.inf, score[r])
-        c = int(np.argmin(s))
-        if np.isfinite(s[c]):
-            winner[r] = c
-            room[c] -= req_gw[r]
-    return winner
+        left = float(req_gw[r])
+        while left >= min_piece_gw - 1e-12:
+            s = np.where(np.isnan(score[r]) | (room < min(min_piece_gw, left) - 1e-12), np.inf, score[r])
+            c = int(np.argmin(s))
+            if not np.isfinite(s[c]):
+                break
+            gw = min(left, float(room[c]))
+            awards.append((int(r), c, gw))
+            room[c] -= gw
+            left -= gw
+    return awards
 
 
 def allocate_chips(orders_gw: np.ndarray, supply_gw: float, priority: np.ndarray | None = None,

@@ -36,6 +36,7 @@ USER_PRICE_SPEED = 0.2   # monthly weight of the spot price in end-user prices (
 SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 PIPELINE = ("announced", "permitting", "interconnection", "construction")
 OPEN_CONTRACT = ("signed", "active")
+MIN_TRANCHE_GW = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 
 
 @dataclass(slots=True)
@@ -329,7 +330,7 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 1. demand
     def _begin_month(self) -> None:
         self.monthly = {"unpaid": [], "new_contracts": [], "capex": 0.0, "chip_revenue": 0.0, "chip_cogs": 0.0,
-                        "defaults": [], "spot_traded": 0.0, "unmet": 0.0, "losses": 0.0}
+                        "defaults": [], "spot_traded": 0.0, "unmet": 0.0, "losses": 0.0, "capex_by_cloud": {}}
         for f in self.firms_by_id.values():
             f.unpaid_busd = 0.0
             f.revenue_busd = 0.0 if f.kind != "lab" else f.revenue_busd
@@ -598,15 +599,18 @@ class ComputeMarketModel(mesa.Model):
             if host is not None and lab.p.vertical_integration > 0:
                 j = clouds.index(host)
                 bid_price[i, j] *= 1.0 - 0.3 * lab.p.vertical_integration
-        winners = award_offtake(req_gw, bid_price, bid_delay, pds, room)
+        awards = award_offtake(req_gw, bid_price, bid_delay, pds, room)
         term = self.cfg.market.contract_term_months
-        for i, ((lab, gw), w) in enumerate(zip(reqs, winners)):
-            if w < 0:
-                self.log_event("offtake_unfilled", lab.uid, "", 0.0, gw, "no cloud could take it")
-                continue
+        filled = np.zeros(len(reqs))
+        for i, w, gw in awards:
+            lab = reqs[i][0]
             start = self.tick + int(delays[w])
             self.offtake_price = float(bid_price[i, w])
             self._sign(lab, clouds[w], gw, self.offtake_price, start=start, end=start + term)
+            filled[i] += gw
+        for (lab, gw), got in zip(reqs, filled):
+            if gw - got > 1e-9:
+                self.log_event("offtake_unfilled", lab.uid, "", 0.0, gw - got, "no cloud could take it")
 
     def _affiliated_cloud(self, lab: Lab) -> Cloud | None:
         for c in self.clouds:
@@ -846,6 +850,7 @@ class ComputeMarketModel(mesa.Model):
         self.deliveries = [d for d in self.deliveries if d[0] > t]
         chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
         bills: dict[str, list[tuple[Project, float, float]]] = {}
+        capex_by_cloud = self.monthly["capex_by_cloud"]   # chips + construction paid this month, per cloud
         for _, pr, gw, price in due:
             if pr.status == "construction":
                 bills.setdefault(pr.cloud, []).append((pr, gw, price))
@@ -860,6 +865,7 @@ class ComputeMarketModel(mesa.Model):
             chip.delivered_gw += gw_total
             chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
             self.cum_capex += paid
+            capex_by_cloud[cloud_uid] = capex_by_cloud.get(cloud_uid, 0.0) + paid
         chip.pay("foundry", chip.cogs_busd, "cost_of_goods")
         chip.cum_revenue_busd += chip.revenue_busd
         chip.cum_gross_profit_busd += chip.revenue_busd - chip.cogs_busd
@@ -872,6 +878,7 @@ class ComputeMarketModel(mesa.Model):
             spends = [pr.gw * per_month / tech.build_months for pr in prs]
             paid = self.clouds_by_id[cloud_uid].pay("construction", sum(spends), "construction")
             self.cum_capex += paid
+            capex_by_cloud[cloud_uid] = capex_by_cloud.get(cloud_uid, 0.0) + paid
             for pr, spend in zip(prs, spends):
                 if paid < spend - 1e-9:
                     break
@@ -890,6 +897,30 @@ class ComputeMarketModel(mesa.Model):
                 c.refresh_fleet()
                 self.gw_brought_online += pr.gw
                 self.log_event("online", c.uid, pr.contract, pr.capex_busd, pr.gw, pr.id)
+            elif pr.build_left <= 0 and pr.chips_delivered >= MIN_TRANCHE_GW:
+                self._tranche_online(pr, c)
+
+    def _tranche_online(self, pr: Project, c: Cloud) -> Project:
+        """A built shell whose chips are only partly delivered brings the delivered chips online now,
+        as an operational block split off the project (with its share of the project's cost); the
+        project keeps waiting for the rest. Data halls are energised rack by rack as servers arrive:
+        installed accelerators do not wait for the last delivery of the campus."""
+        gw = pr.chips_delivered
+        share = gw / pr.gw
+        part = Project(self.book.new_id("P"), "operational", cloud=pr.cloud, regulator=pr.regulator, gw=gw,
+                       contract=pr.contract, announced=pr.announced, chips_ordered=gw, chips_delivered=gw,
+                       capex_busd=pr.capex_busd * share, efficiency=self.frontier_efficiency, online=self.tick,
+                       financed=True)
+        self.book.add("project", part)
+        pr.gw -= gw
+        pr.capex_busd -= part.capex_busd
+        pr.chips_delivered = 0.0
+        self.touch(pr)
+        c.blocks.append(part)
+        c.refresh_fleet()
+        self.gw_brought_online += gw
+        self.log_event("online", c.uid, pr.contract, part.capex_busd, gw, f"{part.id} (tranche of {pr.id})")
+        return part
 
     # ================================================================== 9. distress
     def phase_distress(self) -> None:
@@ -960,6 +991,8 @@ class ComputeMarketModel(mesa.Model):
             for f in self.labs + self.clouds:
                 for var in AGENT_VARIABLES:
                     a[(f.uid, var)] = []
+            for c in self.clouds:
+                a[(c.uid, "capex_busd")] = []
             a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
             self._agent_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs + self.clouds]
         for f, (cash, debt, rev, cap, qual, share) in self._agent_rows:
@@ -975,6 +1008,9 @@ class ComputeMarketModel(mesa.Model):
                 cap(float(f.have_egw) if alive else 0.0)
                 qual(float(f.quality))
                 share(float(f.share) if alive else 0.0)
+        capex = m["capex_by_cloud"]
+        for c in self.clouds:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
+            a[(c.uid, "capex_busd")].append(float(capex.get(c.uid, 0.0)))
         a[("chipmaker", "cash_busd")].append(float(chip.cash_busd))
         a[("chipmaker", "revenue_busd")].append(float(chip.revenue_busd))
 

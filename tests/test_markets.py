@@ -106,12 +106,22 @@ def test_offtake_award_cost_and_reliability():
     price = np.array([[1.0, 1.1]])
     delay = np.zeros((1, 2))
     w = award_offtake(np.array([1.0]), price, delay, np.array([0.10, 0.0]), np.array([5.0, 5.0]))
-    assert w.tolist() == [1]     # 1.0 * 1.5 > 1.1 * 1.0
+    assert w == [(0, 1, 1.0)]     # 1.0 * 1.5 > 1.1 * 1.0
     w = award_offtake(np.array([1.0]), price, delay, np.array([0.0, 0.0]), np.array([5.0, 5.0]))
-    assert w.tolist() == [0]
-    # room: cloud 0 cannot take 2 GW
+    assert w == [(0, 0, 1.0)]
+
+
+def test_offtake_award_splits_a_request_the_best_cloud_cannot_hold():
+    # 2 GW; the cheaper cloud 0 has room for 1: it takes 1, the dearer cloud 1 the other 1
     w = award_offtake(np.array([2.0]), np.array([[1.0, 1.2]]), np.zeros((1, 2)), np.zeros(2), np.array([1.0, 5.0]))
-    assert w.tolist() == [1]
+    assert w == [(0, 0, 1.0), (0, 1, 1.0)]
+    # largest request first: 3 GW takes cloud 0's 2 GW and 1 of cloud 1's 1.5; the 1 GW request gets
+    # the last 0.5; a remainder below the minimum piece (0.04 < 0.05) is not contracted
+    w = award_offtake(np.array([1.0, 3.0]), np.array([[1.0, 1.2], [1.0, 1.2]]), np.zeros((2, 2)), np.zeros(2),
+                      np.array([2.0, 1.5]))
+    assert w == [(1, 0, 2.0), (1, 1, 1.0), (0, 1, 0.5)]
+    w = award_offtake(np.array([1.04]), np.array([[1.0, np.nan]]), np.zeros((1, 2)), np.zeros(2), np.array([1.0, 5.0]))
+    assert w == [(0, 0, 1.0)]
 
 
 def test_chip_allocation_pro_rata_and_priority():

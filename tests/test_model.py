@@ -59,3 +59,35 @@ def test_labels_and_outcomes_vary_with_the_seed(baseline):
         assert df[col].nunique() > 50, col
     for col in ("n_defaults", "months_glut", "months_scarcity", "labs_surviving"):
         assert df[col].nunique() >= 3, col
+
+
+def test_finished_shell_brings_delivered_chips_online_as_a_tranche(baseline):
+    """A built shell with 0.3 of its 1.0 GW of chips: 0.3 GW goes online now with 30% of the cost,
+    0.7 GW stays in construction waiting for the rest."""
+    from sim.ledger import Project
+    from sim.model import ComputeMarketModel
+    m = ComputeMarketModel(config=baseline, rng=1)
+    c = m.clouds[0]
+    pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=1.0,
+                 build_left=0, financed=True, capex_busd=40.0, chips_delivered=0.3)
+    m.book.add("project", pr)
+    m._add_project(pr)
+    fleet0, online0 = c.fleet_gw, m.gw_brought_online
+    part = m._tranche_online(pr, c)
+    assert part.status == "operational" and part.gw == pytest.approx(0.3)
+    assert part.capex_busd == pytest.approx(12.0) and pr.capex_busd == pytest.approx(28.0)
+    assert pr.status == "construction" and pr.gw == pytest.approx(0.7) and pr.chips_delivered == 0.0
+    assert c.fleet_gw == pytest.approx(fleet0 + 0.3)
+    assert m.gw_brought_online == pytest.approx(online0 + 0.3)
+    assert m.remaining_capex(pr) == pytest.approx(0.7 * m.chipmaker.price())   # only the missing chips
+
+
+def test_cloud_capex_series_adds_up_to_cumulative_capex(baseline):
+    """The per-cloud capex_busd series (chips + construction paid each month) sums to the model's
+    cumulative capex, and a cloud that builds has non-zero capex."""
+    from sim.runner import simulate
+    m = simulate(baseline, 3, months=36)
+    series = [m.agent_series[(c.uid, "capex_busd")] for c in m.clouds]
+    assert all(len(s) == 36 for s in series)
+    assert sum(sum(s) for s in series) == pytest.approx(m.cum_capex, rel=1e-9)
+    assert max(sum(s) for s in series) > 0
