@@ -209,7 +209,7 @@ class Book:
         self.kinds: dict[str, str] = {}
         self.tick = 0
         self._n = 0
-        self.listener: Callable[[Record], None] | None = None   # told of every added or changed record
+        self.listener: Callable[[Record], None] | None = None   # told of every added record and status move
 
     def new_id(self, prefix: str) -> str:
         self._n += 1
@@ -230,11 +230,6 @@ class Book:
             raise IllegalTransition(f"{self.kinds[rec.id]} {rec.id}: {rec.status} -> {status} not allowed")
         rec.status = status
         rec.history.append((self.tick, status))
-        if self.listener is not None:
-            self.listener(rec)
-
-    def touch(self, rec: Record) -> None:
-        """Report a change to a record's fields other than its status (amounts, progress, parties)."""
         if self.listener is not None:
             self.listener(rec)
 

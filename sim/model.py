@@ -26,7 +26,7 @@ from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
-from sim.positions import remaining_shell_and_chips
+from sim.positions import OPEN_CONTRACT, PIPELINE, remaining_shell_and_chips
 
 AGENT_VARIABLES = ("cash_busd", "debt_busd", "revenue_busd", "capacity_gw", "quality", "share")
 MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
@@ -34,8 +34,6 @@ DEMAND_PERSISTENCE = 0.95   # monthly persistence of demand-growth shocks
 LAB_RESALE_DISCOUNT = 0.7   # labs offer idle compute at this share of last month's spot price
 USER_PRICE_SPEED = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
-PIPELINE = ("announced", "permitting", "interconnection", "construction")
-OPEN_CONTRACT = ("signed", "active")
 MIN_TRANCHE_GW = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 
 
