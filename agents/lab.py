@@ -7,7 +7,7 @@ from collections import deque
 
 from agents.base import Firm
 from sim.config import Lab as LabParams
-from sim.economics import default_probability, quality_gain
+from sim.economics import default_probability, quality_gain, training_spot_bid
 
 
 MIN_TRANCHE_SHARE = 0.1   # a lab goes to market when its gap exceeds 10% of its target (deals are lumpy)
@@ -36,6 +36,8 @@ class Lab(Firm):
         self.surplus_egw = 0.0            # idle compute kept for extra training instead of resold
         self.train_egw = 0.0
         self.unmet_egw = 0.0
+        self.train_short_egw = 0.0        # training compute it wants but does not have this month
+        self.rented_train_egw = 0.0       # of which rented on the spot market
         self.share = 0.0
         self.demand_hist: deque[float] = deque(maxlen=13)
         self.revenue_hist: deque[float] = deque(maxlen=13)
@@ -58,6 +60,8 @@ class Lab(Firm):
         self.unmet_egw = self.demand_egw - infer
         used = min(have, want)
         self.train_egw = used - infer
+        # short of compute, it keeps the training share of what it has: the rest of its training is unmet
+        self.train_short_egw = self.p.training_share * (want - have) if want > have else 0.0
         self.idle_egw = have - used
         self.surplus_egw = 0.0
         if not self.p.resell_idle:           # keep idle compute and train on it (surplus compute)
@@ -65,21 +69,47 @@ class Lab(Firm):
             self.train_egw += self.idle_egw
             self.idle_egw = 0.0
 
+    def strategic_price(self, short: float, revenue_per_egw: float, cap: float) -> float:
+        """Its strategic willingness to pay per EGW-month when it lacks a share ``short`` of the compute
+        it wants: revenue per EGW x ``wtp_multiple``, rising by half the share it lacks (a lab short of
+        compute pays up to keep its users and its place in the race), scaled down when its runway is
+        below ``min_runway_months`` (prudence); never below revenue per EGW, never above the cap."""
+        prudence = min(self.runway_months() / max(self.p.min_runway_months, 1.0), 1.0)
+        premium = (self.p.wtp_multiple * (1.0 + 0.5 * short) - 1.0) * prudence
+        return min(revenue_per_egw * (1.0 + max(premium, 0.0)), cap)
+
     def spot_bids(self, revenue_per_egw: float, cap: float) -> list[tuple[float, float]]:
         """Two-step demand curve for spot compute: half its unmet demand at its strategic
         willingness to pay (rising with the share of its demand it cannot serve: a lab short of
         compute pays up to keep its users), half at break-even revenue; bounded by its cash."""
         if self.unmet_egw <= 1e-9:
             return []
-        short = self.unmet_egw / max(self.demand_egw, 1e-9)
-        prudence = min(self.runway_months() / max(self.p.min_runway_months, 1.0), 1.0)
-        premium = (self.p.wtp_multiple * (1.0 + 0.5 * short) - 1.0) * prudence
-        hi = min(revenue_per_egw * (1.0 + max(premium, 0.0)), cap)
+        hi = self.strategic_price(self.unmet_egw / max(self.demand_egw, 1e-9), revenue_per_egw, cap)
         lo = min(revenue_per_egw, hi)
         half = 0.5 * self.unmet_egw
         # the premium over revenue must come from cash; the break-even half pays for itself
         afford = max(self.cash_busd, 0.0) / max(hi - revenue_per_egw, 1e-9)
         return [(hi, min(half, afford)), (lo, half)]
+
+    def training_bid(self, revenue_per_egw: float, cap: float) -> tuple[float, float]:
+        """(price, EGW) it bids on the spot market for the training compute it lacks.
+
+        Labs rent training compute to stay in the capability race, not to serve users (the 2023 rush:
+        labs and start-ups rented H100s at >$8/GPU-hour against ~$3 of inference revenue per GPU-hour
+        [cal: Rental price path; Lab revenue per GW]). It bids its strategic price for the share of its
+        training it lacks (the same rule as for inference it cannot serve), so the bid falls as
+        contracted capacity covers its own training. Training earns nothing this month, so it is paid
+        from cash: each month at most ``training_cash_share`` of its cash above a reserve of
+        ``min_runway_months`` of burn. The rush unwinds as take-or-pay commitments raise the burn and
+        as cash runs down; labs without free cash stop renting (the 2024 exits of Inflection, Adept
+        and Character from pre-training [cal: Acquisition-like exits]).
+        """
+        short = self.train_short_egw
+        if short <= 1e-9 or self.p.training_cash_share <= 0:
+            return 0.0, 0.0
+        price = self.strategic_price(short / (short + self.train_egw), revenue_per_egw, cap)
+        free_cash = self.cash_busd - self.p.min_runway_months * self.burn_busd
+        return training_spot_bid(short, price, free_cash, self.p.training_cash_share)
 
     # ---------------------------------------------------------------- planning
     def growth_estimate(self) -> float:

@@ -95,6 +95,20 @@ def cloud_spot_ask(floor: float, expected_price: float, idle_fraction: float, ca
     return min(max(ask, floor), cap)
 
 
+def training_spot_bid(shortfall_egw: float, price: float, free_cash_busd: float,
+                      budget_share: float) -> tuple[float, float]:
+    """A lab's bid for rented training compute: (price, quantity), $B per EGW-month and EGW.
+
+    Training compute earns nothing this month, so it is paid from cash, not revenue: each month the
+    lab spends at most ``budget_share`` of its free cash (cash above its liquidity reserve) on it. The
+    quantity it bids at ``price`` is ``budget_share x free cash / price``, up to its shortfall; a lab
+    with no free cash bids for nothing.
+    """
+    if shortfall_egw <= 0 or price <= 0 or free_cash_busd <= 0 or budget_share <= 0:
+        return price, 0.0
+    return price, min(shortfall_egw, budget_share * free_cash_busd / price)
+
+
 # ----------------------------------------------------------------------------- credit
 def default_probability(burden: float, runway_months: float) -> float:
     """Annual default probability from a fixed-charge burden and liquidity.

@@ -434,24 +434,34 @@ class ComputeMarketModel(mesa.Model):
         for lab in labs:
             if lab.idle_egw > 0:
                 sellers.append(lab); ask_p.append(resale_ask); ask_q.append(lab.idle_egw)
-        buyers, bid_p, bid_q = [], [], []
+        buyers, bid_p, bid_q, for_training = [], [], [], []
         for lab in labs:
             for p, q in lab.spot_bids(self.revenue_per_egw, cap):
-                buyers.append(lab); bid_p.append(p); bid_q.append(q)
+                buyers.append(lab); bid_p.append(p); bid_q.append(q); for_training.append(False)
+            p, q = lab.training_bid(self.revenue_per_egw, cap)   # training compute it lacks, paid from cash
+            if q > 0:
+                buyers.append(lab); bid_p.append(p); bid_q.append(q); for_training.append(True)
         res = clear_spot(ask_p, ask_q, bid_p, bid_q, floor, cap, tiebreak_asks=self.rng.random(len(ask_p)).tolist(),
                          tiebreak_bids=self.rng.random(len(bid_p)).tolist())
         self.spot_price = res.price
-        bought: dict[str, float] = {}
-        for lab, q in zip(buyers, res.bought):
+        bought: dict[str, float] = {}      # all spot compute bought, by lab
+        trained: dict[str, float] = {}     # of which rented for training
+        for lab, q, tr in zip(buyers, res.bought, for_training):
             if q > 0:
                 bought[lab.uid] = bought.get(lab.uid, 0.0) + q
+                if tr:
+                    trained[lab.uid] = trained.get(lab.uid, 0.0) + q
         sold_by: dict[str, float] = {}
         for s, q in zip(sellers, res.sold):
             if q > 0:
                 sold_by[s.uid] = sold_by.get(s.uid, 0.0) + q
         # pay sellers: buyers' payments are pooled through the clearing house in proportion
         for lab in labs:
-            q = bought.get(lab.uid, 0.0)
+            q_train = trained.get(lab.uid, 0.0)
+            q = bought.get(lab.uid, 0.0) - q_train
+            lab.train_egw += q_train
+            lab.train_short_egw -= q_train
+            lab.rented_train_egw = q_train
             if q > 0:
                 lab.served_egw += q
                 lab.unmet_egw -= q

@@ -100,3 +100,19 @@ def test_operating_value_of_capacity():
     # below its power bill, or at the end of its life, capacity is worth nothing (not negative)
     assert operating_value(2.0, 1.0, 0.1, 0.2, 12, 0.1) == 0.0
     assert operating_value(2.0, 1.5, 1.0, 0.2, 0, 0.1) == 0.0
+
+
+def test_training_spot_bid_is_bounded_by_budget_and_shortfall():
+    # free cash $20B, 10% a month -> a $2B budget; at $5B per EGW-month it buys 0.4 EGW of a 1 EGW shortfall
+    assert E.training_spot_bid(1.0, 5.0, 20.0, 0.1) == pytest.approx((5.0, 0.4))
+    # a $50B budget would buy 10 EGW at $5B, but the lab lacks only 1 EGW
+    assert E.training_spot_bid(1.0, 5.0, 500.0, 0.1) == pytest.approx((5.0, 1.0))
+    # the same budget buys twice as much at half the price: constant spending, not constant quantity
+    assert E.training_spot_bid(1.0, 2.5, 20.0, 0.1) == pytest.approx((2.5, 0.8))
+
+
+def test_training_spot_bid_is_empty_without_free_cash_or_need():
+    assert E.training_spot_bid(1.0, 5.0, -3.0, 0.1)[1] == 0.0    # cash below its reserve
+    assert E.training_spot_bid(1.0, 5.0, 0.0, 0.1)[1] == 0.0
+    assert E.training_spot_bid(0.0, 5.0, 20.0, 0.1)[1] == 0.0    # no training shortfall
+    assert E.training_spot_bid(1.0, 5.0, 20.0, 0.0)[1] == 0.0    # the lab never rents training compute

@@ -109,3 +109,20 @@ def test_stale_cache_is_detected():
     pr.gw += 1.0   # a change the model is not told of
     with pytest.raises(AssertionError, match="stale position"):
         c.position()
+
+
+@pytest.mark.parametrize("scenario,seed", [("history", 0), ("baseline", 1)])
+def test_invariants_with_training_rentals(scenario, seed):
+    """Labs renting training compute on the spot market (paid from cash) keep every invariant."""
+    cfg = load_scenario(scenario)
+    cfg = cfg.with_overrides({f"labs.{lab}.training_cash_share": 0.2 for lab in cfg.labs})
+    m = ComputeMarketModel(config=cfg, rng=seed, months=48)
+    m.verify_caches = True
+    start_total = m.ledger.agents_total() - m.ledger.external_net_inflow()
+    rented = 0.0
+    while m.running:
+        m.step()
+        check_month(m, start_total)
+        rented += sum(l.rented_train_egw for l in m.labs)
+    check_histories(m)
+    assert rented > 0

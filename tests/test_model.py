@@ -7,7 +7,8 @@ import mesa
 import pandas as pd
 import pytest
 
-from sim.config import scenario_names
+from sim.config import load_scenario, scenario_names
+from sim.model import ComputeMarketModel
 from sim.runner import run_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +92,27 @@ def test_cloud_capex_series_adds_up_to_cumulative_capex(baseline):
     assert all(len(s) == 36 for s in series)
     assert sum(sum(s) for s in series) == pytest.approx(m.cum_capex, rel=1e-9)
     assert max(sum(s) for s in series) > 0
+
+
+def test_labs_rent_training_compute_from_free_cash_only():
+    """With training_cash_share > 0 short labs rent training compute; none without free cash or with 0."""
+    cfg = load_scenario("history")
+    on = cfg.with_overrides({f"labs.{lab}.training_cash_share": 0.1 for lab in cfg.labs})
+    off = cfg.with_overrides({f"labs.{lab}.training_cash_share": 0.0 for lab in cfg.labs})
+    m = ComputeMarketModel(config=on, rng=1, months=6)
+    rented = []
+    while m.running:
+        m.step()
+        rented.append(sum(l.rented_train_egw for l in m.labs))
+    assert max(rented) > 0
+    cap = on.market.spot_cap_busd_per_egw_month
+    lab = max(m.alive_labs(), key=lambda l: l.train_short_egw)
+    assert lab.train_short_egw > 0
+    price, qty = lab.training_bid(m.revenue_per_egw, cap)
+    assert m.revenue_per_egw <= price <= cap and qty > 0
+    lab.burn_busd = lab.cash_busd / lab.p.min_runway_months + 1.0    # no cash above its reserve
+    assert lab.training_bid(m.revenue_per_egw, cap)[1] == 0.0
+    m = ComputeMarketModel(config=off, rng=1, months=6)
+    while m.running:
+        m.step()
+        assert all(l.rented_train_egw == 0.0 for l in m.labs)
