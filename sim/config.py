@@ -213,10 +213,11 @@ class Lab(_Section):
                             "(rises by half the share of demand it cannot serve).", ge=0, le=20)
     min_runway_months: float = F(12.0, "Raise money when cash covers fewer months of burn than this.", ge=0, le=120)
     training_cash_share: float = F(
-        0.0, "Share of its free cash (cash above min_runway_months of burn) it may spend a month renting the "
+        0.08, "Share of its free cash (cash above min_runway_months of burn) it may spend a month renting the "
         "training compute it lacks on the spot market, at its strategic price (wtp_multiple), 1/month. 0 = it "
-        "never rents training compute (trains only on what it owns or contracts). ~0.1: a round raised for "
-        "training is spent within about a year [cal: Other labs; Acquisition-like exits].", ge=0, le=1)
+        "never rents training compute (trains only on what it owns or contracts). 0.08 = 1/12: a round raised "
+        "for training is spent within about a year [cal: Other labs; Acquisition-like exits]; not fitted "
+        "(0.05 and 0.1 measured in docs/validation.md).", ge=0, le=1)
     other_costs_busd_per_month: float = F(0.15, "Staff and other non-compute costs, $B per month.", ge=0)
     research_volatility: float = F(
         0.5, "Log-normal sigma of monthly research luck multiplying quality gains (dimensionless).", ge=0, le=3)
