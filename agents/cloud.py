@@ -5,7 +5,7 @@ from __future__ import annotations
 from agents.base import Firm
 from sim.config import Cloud as CloudParams
 from sim.economics import cloud_spot_ask, default_probability, offtake_quote
-from sim.positions import Position, compute_position, positions_close
+from sim.positions import Position, compute_position, open_contract_gw, positions_close
 
 
 class Cloud(Firm):
@@ -32,7 +32,8 @@ class Cloud(Firm):
         self.land_used_gw = 0.0
         self._bv_cache = (-1, 0.0)
         self.oldest_online = 1 << 30
-        self._pos: Position | None = None  # cached position; None when one of its records changed
+        self._pos: Position | None = None  # cached pipeline position; None when one of its projects changed
+        self._committed: float | None = None   # cached GW sold; None when one of its contracts changed
         self.spot_sold_egw = 0.0
 
     # ---------------------------------------------------------------- fleet
@@ -59,12 +60,12 @@ class Cloud(Firm):
         return self._bv_cache[1]
 
     def position(self) -> Position:
-        """Aggregates of its open contracts and pipeline (sim/positions.py), cached until one changes."""
+        """Aggregates of its pipeline (sim/positions.py), cached until one of its projects changes."""
         pos = self._pos
         if pos is None or self.model.verify_caches:
             m, tech = self.model, self.model.cfg.technology
-            fresh = compute_position(m.projects_of(self.uid), m.contracts_of_cloud(self.uid),
-                                     tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months)
+            fresh = compute_position(m.projects_of(self.uid), tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
+                                     tech.build_months)
             if pos is not None and not positions_close(pos, fresh):
                 raise AssertionError(f"stale position of {self.uid}: {pos} != {fresh}")
             pos = self._pos = fresh
@@ -122,8 +123,14 @@ class Cloud(Firm):
         return max((funds - committed) / per_gw, 0.0)
 
     def committed_gw(self) -> float:
-        """GW sold under signed and active offtake contracts."""
-        return self.position().committed_gw
+        """GW sold under signed and active offtake contracts (cached until one of its contracts changes)."""
+        q = self._committed
+        if q is None or self.model.verify_caches:
+            fresh = open_contract_gw(self.model.contracts_of_cloud(self.uid))
+            if q is not None and abs(fresh - q) > 1e-9 * max(1.0, fresh):
+                raise AssertionError(f"stale committed GW of {self.uid}: {q} != {fresh}")
+            q = self._committed = fresh
+        return q
 
     def pipeline_gw(self) -> float:
         return self.position().pipeline_gw

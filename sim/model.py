@@ -252,7 +252,7 @@ class ComputeMarketModel(mesa.Model):
         elif kind is Contract:
             c = self.clouds_by_id.get(rec.cloud)
             if c is not None:
-                c._pos = None
+                c._committed = None
             if rec.status not in OPEN_CONTRACT:
                 self._contracts_ended = True
         elif kind is Loan:

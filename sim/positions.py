@@ -1,12 +1,14 @@
 """A cloud's position: the aggregates of its open records that its decisions read many times a month.
 
 Offtake bids, spec builds, project finance and the treasury all ask the same questions of a cloud:
-how much capacity has it sold, how much is in its pipeline, what does that pipeline still cost,
-what is under construction. Answering them by scanning the book at every call made the month
-quadratic in the number of projects; :func:`compute_position` answers them in one pass over the
-cloud's own records, and the model keeps the result until one of those records changes
-(``Book.listener`` and ``ComputeMarketModel.touch``). ``ComputeMarketModel.verify_caches`` makes
-every cached read check itself against a fresh computation (used by the invariant tests).
+how much capacity has it sold (:func:`open_contract_gw`), how much is in its pipeline, what does that
+pipeline still cost, what is under construction (:func:`compute_position`). Answering them by
+scanning the book at every call made the month quadratic in the number of records; each is computed
+in one pass over the cloud's own contracts or projects, and the model keeps the result until one of
+those records changes (``Book.listener`` and ``ComputeMarketModel.touch``). Contracts and projects
+are cached apart: projects change every month (construction, chip deliveries), contracts seldom.
+``ComputeMarketModel.verify_caches`` makes every cached read check itself against a fresh
+computation (used by the invariant tests).
 
 The chip price is not part of the position: chip-dependent quantities are kept in GW of chips still
 to buy, priced at the call, so a reprice never invalidates a position.
@@ -25,9 +27,8 @@ OPEN_CONTRACT = ("signed", "active")
 
 @dataclass(slots=True, frozen=True)
 class Position:
-    """Aggregates of one cloud's open contracts and pipeline projects (GW and $B)."""
+    """Aggregates of one cloud's pipeline projects (GW and $B)."""
 
-    committed_gw: float = 0.0         # offtake sold: signed and active contracts
     pipeline_gw: float = 0.0          # projects announced .. under construction
     free_pipeline_gw: float = 0.0     # pipeline not yet tied to a contract (built on spec)
     construction_cost_busd: float = 0.0   # cost basis of projects under construction (an asset)
@@ -57,10 +58,13 @@ def remaining_shell_and_chips(pr: Project, shell_per_gw: float, build_months: in
     return shell * pr.build_left / build_months, max(pr.gw - pr.chips_delivered, 0.0)
 
 
-def compute_position(projects: Iterable[Project], contracts: Iterable[Contract], shell_per_gw: float,
-                     build_months: int) -> Position:
-    """One pass over a cloud's projects and contracts. ``shell_per_gw``: shell + other capex, $B per GW."""
-    committed = sum(k.gw for k in contracts if k.status in OPEN_CONTRACT)
+def open_contract_gw(contracts: Iterable[Contract]) -> float:
+    """GW sold under signed and active offtake contracts."""
+    return sum(k.gw for k in contracts if k.status in OPEN_CONTRACT)
+
+
+def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int) -> Position:
+    """One pass over a cloud's projects. ``shell_per_gw``: shell + other capex, $B per GW."""
     pipe = free = cost = shell_left = chips_left = f_shell = f_chips = f_shell3 = 0.0
     per_month = shell_per_gw / build_months
     for pr in projects:
@@ -83,7 +87,7 @@ def compute_position(projects: Iterable[Project], contracts: Iterable[Contract],
                 f_shell += s
                 f_chips += c
                 f_shell3 += pr.gw * per_month * min(pr.build_left, 3)
-    return Position(committed, pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3)
+    return Position(pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3)
 
 
 def outstanding_debt(loans: Iterable[Loan]) -> float:

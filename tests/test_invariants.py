@@ -109,6 +109,12 @@ def test_stale_cache_is_detected():
     pr.gw += 1.0   # a change the model is not told of
     with pytest.raises(AssertionError, match="stale position"):
         c.position()
+    pr.gw -= 1.0
+    k = next(k for k in m.contracts_of_cloud(c.uid) if k.status in ("signed", "active"))
+    c.committed_gw()
+    k.gw += 1.0
+    with pytest.raises(AssertionError, match="stale committed GW"):
+        c.committed_gw()
 
 
 @pytest.mark.parametrize("scenario,seed", [("history", 0), ("baseline", 1)])

@@ -3,7 +3,7 @@
 import pytest
 
 from sim.ledger import Contract, Project
-from sim.positions import compute_position, remaining_shell_and_chips
+from sim.positions import compute_position, open_contract_gw, remaining_shell_and_chips
 
 SHELL = 12.0     # shell + other capex, $B per GW
 BUILD = 10       # build months
@@ -19,8 +19,8 @@ def test_position_sums_open_contracts_and_pipeline():
         Project("P3", "construction", gw=0.5, capex_busd=20.0),              # not yet financed
         Project("P4", "operational", gw=5.0, capex_busd=200.0),              # not pipeline
     ]
-    pos = compute_position(projects, contracts, SHELL, BUILD)
-    assert pos.committed_gw == 1.5
+    assert open_contract_gw(contracts) == 1.5
+    pos = compute_position(projects, SHELL, BUILD)
     assert pos.pipeline_gw == 3.5
     assert pos.free_pipeline_gw == 2.5                        # P1 and P3 have no contract
     assert pos.construction_cost_busd == 60.0
