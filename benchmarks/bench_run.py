@@ -1,5 +1,6 @@
 """Benchmark one world: median wall time of a 120-month baseline run (interpreter start and config
-loading excluded), and months per second as the number of labs and clouds grows (1x, 4x, 16x).
+loading excluded), where a month's time goes (the ten phases of ``ComputeMarketModel.step``), and
+months per second as the number of labs and clouds grows (1x, 4x, 16x).
 
     .venv/bin/python benchmarks/bench_run.py [--repeats 15]
 """
@@ -11,7 +12,28 @@ import statistics
 import time
 
 from sim.config import load_scenario
+from sim.model import ComputeMarketModel
 from sim.runner import simulate
+
+PHASES = ("_begin_month", "phase_demand", "phase_serving", "phase_settlement", "phase_offtake", "phase_investment",
+          "phase_permitting", "phase_financing", "phase_chips_and_construction", "phase_distress",
+          "phase_training_and_record")
+
+
+def phase_times(cfg, seeds: range) -> dict[str, float]:
+    """Mean ms per run spent in each phase of the month (timers around the bound methods)."""
+    spent = dict.fromkeys(PHASES, 0.0)
+    for seed in seeds:
+        m = ComputeMarketModel(config=cfg, rng=seed)
+        for name in PHASES:
+            def timed(f=getattr(m, name), name=name):
+                t = time.perf_counter()
+                f()
+                spent[name] += time.perf_counter() - t
+            setattr(m, name, timed)
+        while m.running:
+            m.step()
+    return {k: v / len(seeds) * 1000 for k, v in spent.items()}
 
 
 def scaled(cfg, k: int):
@@ -55,6 +77,11 @@ def main() -> None:
         times.append(time.perf_counter() - t)
     print(f"baseline 120-month run: median {statistics.median(times) * 1000:.0f} ms "
           f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over {args.repeats} seeds")
+    phases = phase_times(base, range(args.repeats))
+    total = sum(phases.values())
+    print("where a run's time goes (ms per run, share):")
+    for name, ms in sorted(phases.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:30s} {ms:6.1f} ms {ms / total:6.1%}")
     for k in (1, 4, 16):
         cfg = scaled(base, k)
         months = 60
