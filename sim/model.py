@@ -26,7 +26,7 @@ from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
-from sim.positions import OPEN_CONTRACT, PIPELINE, remaining_shell_and_chips
+from sim.positions import OPEN_CONTRACT, PIPELINE
 
 AGENT_VARIABLES = ("cash_busd", "debt_busd", "revenue_busd", "capacity_gw", "quality", "share")
 MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
@@ -216,13 +216,6 @@ class ComputeMarketModel(mesa.Model):
         self.log_event("start", "market", "", 0.0, self.demand_egw, f"demand {self.demand_egw:.1f} EGW")
 
     PIPELINE = PIPELINE
-
-    def remaining_capex(self, pr: Project) -> float:
-        """What a pipeline project still has to pay for: chips not yet delivered and unbuilt shell."""
-        tech = self.cfg.technology
-        shell, chips = remaining_shell_and_chips(pr, tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
-                                                 tech.build_months)
-        return shell + chips * self.chipmaker.price()
 
     def _add_project(self, pr: Project) -> None:
         """Index a project in the pipeline (operational capacity lives in its cloud's ``blocks``)."""

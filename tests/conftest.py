@@ -32,6 +32,19 @@ def tiny_world(**over) -> ScenarioConfig:
     return ScenarioConfig.model_validate(data)
 
 
+def sampled_batch(path: str, bounds: str, method: str = "lhs", n: int = 4) -> str:
+    """A batch file sampling one parameter range of baseline (for bad-input tests)."""
+    return f"""
+        [batch]
+        scenario = "baseline"
+        [sample]
+        method = "{method}"
+        n = {n}
+        [sample.ranges]
+        "{path}" = {bounds}
+    """
+
+
 @pytest.fixture
 def tiny():
     return tiny_world

@@ -16,6 +16,7 @@ from experiments.cli_batch import main
 from experiments.design import load_design
 from sim.config import load_scenario
 from sim.runner import run_world
+from tests.conftest import sampled_batch
 
 SHORT = ["meta.months=24"]
 FILES = ("runs.parquet", "timeseries.parquet", "events.parquet")
@@ -173,15 +174,7 @@ BAD_GRID = """
     [grid]
     "labs.nobody.aggressiveness" = [1.0, 2.0]
 """
-EMPTY_RANGE = """
-    [batch]
-    scenario = "baseline"
-    [sample]
-    method = "lhs"
-    n = 4
-    [sample.ranges]
-    "scale.permit_delay" = [3.0, 1.0]
-"""
+EMPTY_RANGE = sampled_batch("scale.permit_delay", "[3.0, 1.0]")
 
 
 @pytest.mark.parametrize("case", ["unknown path", "empty range", "negative runs", "unwritable out",

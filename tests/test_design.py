@@ -10,6 +10,7 @@ import pytest
 
 from experiments.design import BATCH_DIR, DEFAULT_SCENARIO_RUNS, load_design, spawned_seed
 from sim.config import ConfigError
+from tests.conftest import sampled_batch
 
 
 def batch_file(tmp_path: Path, body: str, name: str = "study.toml") -> Path:
@@ -186,18 +187,6 @@ def test_unknown_parameter_path(tmp_path):
     assert text.startswith("FILE: grid.labs.nobody.aggressiveness: unknown parameter path")
 
 
-def lhs_with_range(path: str, bounds: str) -> str:
-    return f"""
-        [batch]
-        scenario = "baseline"
-        [sample]
-        method = "lhs"
-        n = 4
-        [sample.ranges]
-        "{path}" = {bounds}
-    """
-
-
 @pytest.mark.parametrize("path, bounds, expected, exact", [
     ("scale.lab_agressiveness", "[0.5, 2.0]", "FILE: sample.ranges.scale.lab_agressiveness: unknown parameter path",
      False),
@@ -207,20 +196,12 @@ def lhs_with_range(path: str, bounds: str) -> str:
 ])
 def test_bad_sample_range(tmp_path, path, bounds, expected, exact):
     """An unknown path, an empty range, a bound outside the scenario schema: one line naming the field."""
-    text = error_of(tmp_path, lhs_with_range(path, bounds))
+    text = error_of(tmp_path, sampled_batch(path, bounds))
     assert text == expected if exact else text.startswith(expected)
 
 
 def test_range_over_a_switch_points_to_the_grid(tmp_path):
-    text = error_of(tmp_path, """
-        [batch]
-        scenario = "baseline"
-        [sample]
-        method = "lhs"
-        n = 4
-        [sample.ranges]
-        "chipmaker.vendor_financing" = [0, 1]
-    """)
+    text = error_of(tmp_path, sampled_batch("chipmaker.vendor_financing", "[0, 1]"))
     assert "a range needs a numeric parameter" in text and "[grid]" in text
 
 
@@ -260,15 +241,7 @@ def test_unknown_scenario_and_table(tmp_path):
 
 
 def test_sobol_needs_a_power_of_two(tmp_path):
-    text = error_of(tmp_path, """
-        [batch]
-        scenario = "baseline"
-        [sample]
-        method = "sobol"
-        n = 10
-        [sample.ranges]
-        "scale.permit_delay" = [0.5, 2.0]
-    """)
+    text = error_of(tmp_path, sampled_batch("scale.permit_delay", "[0.5, 2.0]", method="sobol", n=10))
     assert text == "FILE: sample.n: Sobol points need a power of two, e.g. 64 or 128 (got 10)"
 
 

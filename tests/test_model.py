@@ -67,6 +67,7 @@ def test_finished_shell_brings_delivered_chips_online_as_a_tranche(baseline):
     0.7 GW stays in construction waiting for the rest."""
     from sim.ledger import Project
     from sim.model import ComputeMarketModel
+    from sim.positions import remaining_shell_and_chips
     m = ComputeMarketModel(config=baseline, rng=1)
     c = m.clouds[0]
     pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=1.0,
@@ -80,7 +81,10 @@ def test_finished_shell_brings_delivered_chips_online_as_a_tranche(baseline):
     assert pr.status == "construction" and pr.gw == pytest.approx(0.7) and pr.chips_delivered == 0.0
     assert c.fleet_gw == pytest.approx(fleet0 + 0.3)
     assert m.gw_brought_online == pytest.approx(online0 + 0.3)
-    assert m.remaining_capex(pr) == pytest.approx(0.7 * m.chipmaker.price())   # only the missing chips
+    tech = m.cfg.technology   # what the project still has to pay for: only the missing chips
+    shell, chips = remaining_shell_and_chips(pr, tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
+                                             tech.build_months)
+    assert shell + chips * m.chipmaker.price() == pytest.approx(0.7 * m.chipmaker.price())
 
 
 def test_cloud_capex_series_adds_up_to_cumulative_capex(baseline):
