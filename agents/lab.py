@@ -48,8 +48,9 @@ class Lab(Firm):
     # ---------------------------------------------------------------- serving
     def contracted_egw(self) -> float:
         """Compute delivered to it this month under its offtake contracts, effective GW."""
-        return sum(c.delivered_gw * self.model.clouds_by_id[c.cloud].fleet_efficiency
-                   for c in self.model.contracts_of_lab(self.uid) if c.status == "active")
+        clouds = self.model.clouds_by_id
+        return sum([c.delivered_gw * clouds[c.cloud].fleet_efficiency
+                    for c in self.model.contracts_of_lab(self.uid) if c.status == "active"])
 
     def plan_serving(self) -> None:
         """Split its compute between inference (up to demand) and training; the rest is idle."""

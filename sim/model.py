@@ -392,23 +392,39 @@ class ComputeMarketModel(mesa.Model):
 
     # ================================================================== 2. serving and the spot market
     def _deliver_contracts(self) -> None:
-        """Each cloud delivers its operational capacity to its contracts in signing order."""
-        t, mk = self.tick, self.cfg.market
+        """Each cloud delivers its operational capacity to its contracts in signing order.
+
+        A signed contract starts once its start date has come and at least half of it can be delivered;
+        one still waiting ``late_delivery_grace_months`` after its start is terminated, the cloud paying
+        the late-delivery penalty."""
+        t, grace = self.tick, self.cfg.market.late_delivery_grace_months
         for c in self.clouds:
             left = c.fleet_gw if c.alive else 0.0
             for k in self.contracts_cloud[c.uid]:
-                if k.status == "signed" and t >= k.start and left >= 0.5 * k.gw:
-                    self.book.move(k, "active")
-                if k.status == "active":
-                    k.delivered_gw = min(k.gw, left)
-                    left -= k.delivered_gw
-                elif k.status == "signed" and t >= k.start + mk.late_delivery_grace_months:
-                    penalty = mk.late_delivery_penalty_months * k.price * k.gw
-                    paid = c.pay(k.lab, penalty, "late_delivery_penalty", k.id)
-                    self.book.move(k, "terminated")
-                    self.log_event("contract_terminated", k.lab, c.uid, paid, k.gw, "late delivery")
+                status = k.status
+                if status == "signed":
+                    if t < k.start:          # not due yet (the grace period is never negative)
+                        continue
+                    if left >= 0.5 * k.gw:
+                        self.book.move(k, "active")
+                        status = "active"
+                    elif t >= k.start + grace:
+                        self._terminate_late(c, k)
+                        continue
+                if status == "active":
+                    gw = k.gw
+                    delivered = k.delivered_gw = left if left < gw else gw   # min(gw, left), without the call
+                    left -= delivered
             c.contracted_gw_now = c.fleet_gw - left if c.alive else 0.0
         self._prune_contracts()
+
+    def _terminate_late(self, c: Cloud, k: Contract) -> None:
+        """A contract the cloud failed to deliver within the grace period ends; the cloud pays the penalty."""
+        mk = self.cfg.market
+        penalty = mk.late_delivery_penalty_months * k.price * k.gw
+        paid = c.pay(k.lab, penalty, "late_delivery_penalty", k.id)
+        self.book.move(k, "terminated")
+        self.log_event("contract_terminated", k.lab, c.uid, paid, k.gw, "late delivery")
 
     def phase_serving(self) -> None:
         """Labs serve demand with owned and contracted compute; the spot market clears the rest."""
