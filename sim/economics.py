@@ -51,8 +51,11 @@ def operating_value(gw: float, efficiency: float, expected_price_egw_month: floa
 def take_or_pay_payment(contracted_gw: float, used_gw: float, price_per_gw_month: float, top_share: float) -> float:
     """Monthly payment under a take-or-pay contract: the lab pays for what it uses,
     but never less than ``top_share`` of the contracted capacity."""
-    used = min(max(used_gw, 0.0), contracted_gw)
-    return price_per_gw_month * max(used, top_share * contracted_gw)
+    # min/max written as conditionals: this runs for every delivering contract every month
+    used = 0.0 if used_gw < 0.0 else used_gw
+    used = contracted_gw if contracted_gw < used else used
+    floor = top_share * contracted_gw
+    return price_per_gw_month * (floor if floor > used else used)
 
 
 def usd_per_gpu_hour(price_busd_per_egw_month: float, gpus_per_gw: float, efficiency: float = 1.0) -> float:

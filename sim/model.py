@@ -509,18 +509,11 @@ class ComputeMarketModel(mesa.Model):
     def phase_settlement(self) -> None:
         """Take-or-pay contract payments, debt service, operating costs, other business, depreciation."""
         t, tech = self.tick, self.cfg.technology
+        clouds_by_id = self.clouds_by_id
         for lab in self.alive_labs():
-            have = lab.have_egw
-            used_share = 1.0 - (lab.idle_egw / have if have > 0 else 0.0)
-            dues: dict[str, float] = {}    # one payment per cloud per month, summed over its contracts
-            for k in self.contracts_lab[lab.uid]:
-                if k.status != "active" or k.delivered_gw <= 0:
-                    continue
-                due = take_or_pay_payment(k.delivered_gw, k.delivered_gw * used_share, k.price, k.top_share)
-                dues[k.cloud] = dues.get(k.cloud, 0.0) + due
-            for cloud_uid, due in dues.items():
+            for cloud_uid, due in self._offtake_dues(lab).items():   # one payment per cloud per month
                 paid = lab.pay(cloud_uid, due, "offtake_payment")
-                self.clouds_by_id[cloud_uid].revenue_busd += paid
+                clouds_by_id[cloud_uid].revenue_busd += paid
             lab.pay("staff", lab.p.other_costs_busd_per_month, "operating_cost")
             lab.pay("power", lab.own_egw * tech.opex_busd_per_gw_month, "power")
         for c in self.clouds:
@@ -534,23 +527,8 @@ class ComputeMarketModel(mesa.Model):
             firm = self.firms_by_id[uid]
             if not firm.alive:
                 continue
-            by_lender: dict[str, list[Loan]] = {}
-            for l in loans:
-                if l.status == "active":
-                    by_lender.setdefault(l.lender, []).append(l)
-            for lender, ls in by_lender.items():   # one interest and one principal payment per lender
-                interest = sum(l.principal * l.rate for l in ls) / 12.0
-                dues = [l.principal if t >= l.maturity else min(l.amort, l.principal) for l in ls]
-                principal = sum(dues)
-                paid_i = firm.pay(lender, interest, "interest")
-                if paid_i < interest - 1e-9 or principal <= 0:
-                    continue
-                share = firm.pay(lender, principal, "principal") / principal
-                for l, d in zip(ls, dues):
-                    l.principal -= d * share
-                    if l.principal <= 1e-9:
-                        self.book.move(l, "repaid")
-                firm._debt = None
+            for lender, ls in self._active_loans_by_lender(loans).items():   # one interest and one principal payment each
+                self._service_loans(firm, lender, ls)
             self.loans[uid] = [l for l in loans if l.status == "active"]
             firm._debt = None
         for c in self.clouds:
@@ -559,6 +537,47 @@ class ComputeMarketModel(mesa.Model):
                     self.book.move(k, "completed")
         self._prune_contracts()
         self._retire_blocks()
+
+    def _offtake_dues(self, lab: Lab) -> dict[str, float]:
+        """What a lab owes each cloud this month under take-or-pay: its contracts delivered this month,
+        each used in the share of its compute it did not leave idle, summed per cloud in signing order."""
+        have = lab.have_egw
+        used_share = 1.0 - (lab.idle_egw / have if have > 0 else 0.0)
+        dues: dict[str, float] = {}
+        for k in self.contracts_lab[lab.uid]:
+            if k.status != "active":
+                continue
+            gw = k.delivered_gw
+            if gw <= 0:
+                continue
+            due = take_or_pay_payment(gw, gw * used_share, k.price, k.top_share)
+            dues[k.cloud] = dues.get(k.cloud, 0.0) + due
+        return dues
+
+    def _service_loans(self, firm: Any, lender: str, loans: list[Loan]) -> None:
+        """Interest on a firm's active loans from one lender, then the principal due (the amortisation,
+        or all of it at maturity); a partial principal payment is shared pro rata over the loans."""
+        t = self.tick
+        interest = sum([l.principal * l.rate for l in loans]) / 12.0
+        dues = [l.principal if t >= l.maturity else min(l.amort, l.principal) for l in loans]
+        principal = sum(dues)
+        paid_i = firm.pay(lender, interest, "interest")
+        if paid_i < interest - 1e-9 or principal <= 0:
+            return
+        share = firm.pay(lender, principal, "principal") / principal
+        for l, d in zip(loans, dues):
+            l.principal -= d * share
+            if l.principal <= 1e-9:
+                self.book.move(l, "repaid")
+
+    @staticmethod
+    def _active_loans_by_lender(loans: list[Loan]) -> dict[str, list[Loan]]:
+        """A firm's active loans grouped by lender, each group in the order the loans were made."""
+        by_lender: dict[str, list[Loan]] = {}
+        for l in loans:
+            if l.status == "active":
+                by_lender.setdefault(l.lender, []).append(l)
+        return by_lender
 
     def _retire_blocks(self) -> None:
         life = self.cfg.technology.useful_life_months
