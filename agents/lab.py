@@ -55,20 +55,24 @@ class Lab(Firm):
     def plan_serving(self) -> None:
         """Split its compute between inference (up to demand) and training; the rest is idle."""
         have = self.have_egw = self.own_egw + self.contracted_egw()
-        want = self.demand_egw / (1.0 - self.p.training_share)
-        infer = min(self.demand_egw, have * (1.0 - self.p.training_share)) if want > have else self.demand_egw
+        demand, share = self.demand_egw, self.p.training_share
+        want = demand / (1.0 - share)
+        lacks = want > have
+        infer = min(demand, have * (1.0 - share)) if lacks else demand
         self.served_egw = infer
-        self.unmet_egw = self.demand_egw - infer
+        self.unmet_egw = demand - infer
         used = min(have, want)
-        self.train_egw = used - infer
+        train = used - infer
         # short of compute, it keeps the training share of what it has: the rest of its training is unmet
-        self.train_short_egw = self.p.training_share * (want - have) if want > have else 0.0
-        self.idle_egw = have - used
-        self.surplus_egw = 0.0
-        if not self.p.resell_idle:           # keep idle compute and train on it (surplus compute)
-            self.surplus_egw = self.idle_egw
-            self.train_egw += self.idle_egw
-            self.idle_egw = 0.0
+        self.train_short_egw = share * (want - have) if lacks else 0.0
+        idle = have - used
+        if self.p.resell_idle:
+            self.surplus_egw = 0.0
+        else:                                # keep idle compute and train on it (surplus compute)
+            self.surplus_egw = idle
+            train += idle
+            idle = 0.0
+        self.train_egw, self.idle_egw = train, idle
 
     def strategic_price(self, short: float, revenue_per_egw: float, cap: float) -> float:
         """Its strategic willingness to pay per EGW-month when it lacks a share ``short`` of the compute

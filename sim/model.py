@@ -428,31 +428,76 @@ class ComputeMarketModel(mesa.Model):
 
     def phase_serving(self) -> None:
         """Labs serve demand with owned and contracted compute; the spot market clears the rest."""
-        mk, tech = self.cfg.market, self.cfg.technology
+        tech = self.cfg.technology
         self._deliver_contracts()
-        labs = self.alive_labs()
+        labs, clouds = self.alive_labs(), self.alive_clouds()   # nobody enters or leaves before distress
         for lab in labs:
             lab.plan_serving()
         floor = tech.opex_busd_per_gw_month / max(self.frontier_efficiency, 1.0)
-        cap = mk.spot_cap_busd_per_egw_month
+        cap = self.cfg.market.spot_cap_busd_per_egw_month
+        sellers, ask_p, ask_q = self._spot_asks(labs, clouds, floor, cap)
+        buyers, bid_p, bid_q, for_training = self._spot_bids(labs, cap)
+        res = clear_spot(ask_p, ask_q, bid_p, bid_q, floor, cap, tiebreak_asks=self.rng.random(len(ask_p)).tolist(),
+                         tiebreak_bids=self.rng.random(len(bid_p)).tolist())
+        self.spot_price = res.price
+        sold_by = self._book_spot_trades(res, labs, sellers, buyers, for_training)
+        for c in clouds:   # capacity a hyperscaler holds back trains its own lab, at operating cost
+            if c.hoarded_egw > 0 and c.p.hosts_lab and self.labs_by_id[c.p.hosts_lab].alive:
+                lab = self.labs_by_id[c.p.hosts_lab]
+                lab.train_egw += c.hoarded_egw
+                lab.pay(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
+        # utilisation: capacity serving inference or planned training; capacity left unsold on the spot
+        # market, and labs' surplus compute spent on extra training, count as idle
+        idle = (sum([c.idle_egw for c in clouds]) + sum([l.idle_egw + l.surplus_egw for l in labs])
+                - res.traded)
+        revenue_per_egw = self.revenue_per_egw
+        for lab in labs:
+            lab.idle_egw -= sold_by.get(lab.uid, 0.0)
+            rev = lab.served_egw * revenue_per_egw
+            self.ledger.pay("consumers", lab.uid, rev, "ai_revenue")
+            lab.revenue_busd = rev
+            lab.revenue_hist.append(rev)
+        op_egw = sum([c.fleet_egw for c in clouds]) + sum([l.own_egw for l in labs])
+        m = self.monthly
+        m["operational_egw"] = op_egw
+        m["utilisation"] = 1.0 - max(idle, 0.0) / op_egw if op_egw > 0 else 0.0
+        m["unmet"] = sum([l.unmet_egw for l in labs])
+        m["served"] = sum([l.served_egw for l in labs])
+        m["spot_traded"] = res.traded
+
+    def _spot_asks(self, labs: list[Lab], clouds: list[Cloud], floor: float,
+                   cap: float) -> tuple[list[Any], list[float], list[float]]:
+        """The sell side of the spot book: clouds' uncontracted idle capacity at their asks, then labs'
+        idle compute, which resellers offer below the going rate."""
+        opex = self.cfg.technology.opex_busd_per_gw_month
         sellers, ask_p, ask_q = [], [], []
-        for c in self.alive_clouds():
-            a, q = c.spot_offer(tech.opex_busd_per_gw_month / c.fleet_efficiency, cap)
+        for c in clouds:
+            a, q = c.spot_offer(opex / c.fleet_efficiency, cap)
             sellers.append(c); ask_p.append(a); ask_q.append(q)
         resale_ask = max(floor, LAB_RESALE_DISCOUNT * self.spot_price)   # resellers undercut the going rate
         for lab in labs:
             if lab.idle_egw > 0:
                 sellers.append(lab); ask_p.append(resale_ask); ask_q.append(lab.idle_egw)
+        return sellers, ask_p, ask_q
+
+    def _spot_bids(self, labs: list[Lab], cap: float) -> tuple[list[Lab], list[float], list[float], list[bool]]:
+        """The buy side of the spot book: each lab's bids for inference it cannot serve, then its bid for
+        the training compute it lacks (flagged, as training is paid from cash and earns nothing now)."""
+        rev = self.revenue_per_egw
         buyers, bid_p, bid_q, for_training = [], [], [], []
         for lab in labs:
-            for p, q in lab.spot_bids(self.revenue_per_egw, cap):
+            for p, q in lab.spot_bids(rev, cap):
                 buyers.append(lab); bid_p.append(p); bid_q.append(q); for_training.append(False)
-            p, q = lab.training_bid(self.revenue_per_egw, cap)   # training compute it lacks, paid from cash
+            p, q = lab.training_bid(rev, cap)   # training compute it lacks, paid from cash
             if q > 0:
                 buyers.append(lab); bid_p.append(p); bid_q.append(q); for_training.append(True)
-        res = clear_spot(ask_p, ask_q, bid_p, bid_q, floor, cap, tiebreak_asks=self.rng.random(len(ask_p)).tolist(),
-                         tiebreak_bids=self.rng.random(len(bid_p)).tolist())
-        self.spot_price = res.price
+        return buyers, bid_p, bid_q, for_training
+
+    def _book_spot_trades(self, res: Any, labs: list[Lab], sellers: list[Any], buyers: list[Lab],
+                          for_training: list[bool]) -> dict[str, float]:
+        """Give buyers what they bought (inference served, or compute rented for training) and settle the
+        trades through the exchange: buyers pay in, sellers are paid out pro rata to what came in.
+        Returns the EGW each seller sold."""
         bought: dict[str, float] = {}      # all spot compute bought, by lab
         trained: dict[str, float] = {}     # of which rented for training
         for lab, q, tr in zip(buyers, res.bought, for_training):
@@ -464,7 +509,6 @@ class ComputeMarketModel(mesa.Model):
         for s, q in zip(sellers, res.sold):
             if q > 0:
                 sold_by[s.uid] = sold_by.get(s.uid, 0.0) + q
-        # pay sellers: buyers' payments are pooled through the clearing house in proportion
         for lab in labs:
             q_train = trained.get(lab.uid, 0.0)
             q = bought.get(lab.uid, 0.0) - q_train
@@ -474,36 +518,16 @@ class ComputeMarketModel(mesa.Model):
             if q > 0:
                 lab.served_egw += q
                 lab.unmet_egw -= q
-        # settlement through the exchange: buyers pay in, sellers are paid out pro rata to what came in
+        price = res.price
         if res.traded > 0:
-            paid_in = sum(lab.pay(SPOT_EXCHANGE, res.price * q, "spot_compute") for lab in labs
-                          if (q := bought.get(lab.uid, 0.0)) > 0)
+            paid_in = sum([lab.pay(SPOT_EXCHANGE, price * q, "spot_compute") for lab in labs
+                           if (q := bought.get(lab.uid, 0.0)) > 0])
             for uid, sq in sold_by.items():
                 self.ledger.pay(SPOT_EXCHANGE, uid, paid_in * sq / res.traded, "spot_compute")
         for c in self.clouds:
             c.spot_sold_egw = sold_by.get(c.uid, 0.0)
-            c.revenue_busd += res.price * c.spot_sold_egw
-        for c in self.alive_clouds():   # capacity a hyperscaler holds back trains its own lab, at operating cost
-            if c.hoarded_egw > 0 and c.p.hosts_lab and self.labs_by_id[c.p.hosts_lab].alive:
-                lab = self.labs_by_id[c.p.hosts_lab]
-                lab.train_egw += c.hoarded_egw
-                lab.pay(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
-        # utilisation: capacity serving inference or planned training; capacity left unsold on the spot
-        # market, and labs' surplus compute spent on extra training, count as idle
-        idle = (sum(c.idle_egw for c in self.alive_clouds()) + sum(l.idle_egw + l.surplus_egw for l in labs)
-                - res.traded)
-        for lab in labs:
-            lab.idle_egw -= sold_by.get(lab.uid, 0.0)
-            rev = lab.served_egw * self.revenue_per_egw
-            self.ledger.pay("consumers", lab.uid, rev, "ai_revenue")
-            lab.revenue_busd = rev
-            lab.revenue_hist.append(rev)
-        op_egw = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
-        self.monthly["operational_egw"] = op_egw
-        self.monthly["utilisation"] = 1.0 - max(idle, 0.0) / op_egw if op_egw > 0 else 0.0
-        self.monthly["unmet"] = sum(l.unmet_egw for l in labs)
-        self.monthly["served"] = sum(l.served_egw for l in labs)
-        self.monthly["spot_traded"] = res.traded
+            c.revenue_busd += price * c.spot_sold_egw
+        return sold_by
 
     # ================================================================== 3. settlement
     def phase_settlement(self) -> None:
