@@ -63,13 +63,21 @@ class Cloud(Firm):
         """Aggregates of its pipeline (sim/positions.py), cached until one of its projects changes."""
         pos = self._pos
         if pos is None or self.model.verify_caches:
-            m, tech = self.model, self.model.cfg.technology
-            fresh = compute_position(m.projects_of(self.uid), tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
-                                     tech.build_months)
+            tech = self.model.cfg.technology
+            fresh = compute_position(self.model.projects_of(self.uid),
+                                     tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months)
             if pos is not None and not positions_close(pos, fresh):
                 raise AssertionError(f"stale position of {self.uid}: {pos} != {fresh}")
             pos = self._pos = fresh
         return pos
+
+    def project_indexed(self, pr) -> None:
+        """A project of it joined the pipeline index. It comes last in filing order, so a cached position
+        is extended by it with the sums a fresh pass would make (no recomputation)."""
+        if self._pos is not None:
+            tech = self.model.cfg.technology
+            self._pos = compute_position((pr,), tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
+                                         tech.build_months, start=self._pos)
 
     def assets_busd(self) -> float:
         """Cash, the depreciated fleet and the cost of projects under construction, $B."""

@@ -218,11 +218,19 @@ class ComputeMarketModel(mesa.Model):
     PIPELINE = PIPELINE
 
     def _add_project(self, pr: Project) -> None:
-        """Index a project in the pipeline (operational capacity lives in its cloud's ``blocks``)."""
+        """Index a project in the pipeline (operational capacity lives in its cloud's ``blocks``); the
+        aggregates derived from the index take it in here, not when the book records it."""
         if pr.status not in PIPELINE:
             return
         self.projects.append(pr)
         self._projects_by_cloud.setdefault(pr.cloud, []).append(pr)
+        c = self.clouds_by_id.get(pr.cloud)
+        if c is not None:
+            c.project_indexed(pr)
+        if pr.status == "permitting":
+            r = self.regulators.get(pr.regulator)
+            if r is not None:
+                r._queue_gw = None
 
     def capex_per_gw(self) -> float:
         """All-in cost of one GW of new capacity at today's chip price, $B."""
@@ -231,27 +239,55 @@ class ComputeMarketModel(mesa.Model):
 
     # ================================================================== lookups
     def _on_record(self, rec: Any) -> None:
-        """Book listener: a record was added or changed, so the cached aggregates of its parties are stale."""
+        """Book listener: a record was added or changed status, so cached aggregates of its parties may be
+        stale. Only those the change can move are dropped. A new project is not yet in the pipeline
+        index the positions are computed from (``_add_project`` takes it in). A cloud's
+        position sees only whether a project is in the pipeline and whether it is under construction
+        (``_position_stage``), so a move through permitting leaves it alone; a regulator's queue sees
+        only projects in permitting; a cloud's sold GW sees only whether a contract is open (signed ->
+        active leaves it alone)."""
         kind = type(rec)
         if kind is Project:
-            c = self.clouds_by_id.get(rec.cloud)
-            if c is not None:
-                c._pos = None
-            r = self.regulators.get(rec.regulator)
-            if r is not None:
-                r._queue_gw = None
-            if rec.status not in PIPELINE:   # online or ended: leaves the pipeline index
-                self._projects_ended = True
+            prev = self._previous_status(rec)
+            if prev is None:
+                return
+            new = rec.status
+            if self._position_stage(rec, prev) != self._position_stage(rec, new):
+                c = self.clouds_by_id.get(rec.cloud)
+                if c is not None:
+                    c._pos = None
+                if new not in PIPELINE:   # online or ended: leaves the pipeline index
+                    self._projects_ended = True
+            if prev == "permitting" or new == "permitting":
+                r = self.regulators.get(rec.regulator)
+                if r is not None:
+                    r._queue_gw = None
         elif kind is Contract:
-            c = self.clouds_by_id.get(rec.cloud)
-            if c is not None:
-                c._committed = None
+            if rec.status not in OPEN_CONTRACT or self._previous_status(rec) is None:   # ended, or new
+                c = self.clouds_by_id.get(rec.cloud)
+                if c is not None:
+                    c._committed = None
             if rec.status not in OPEN_CONTRACT:
                 self._contracts_ended = True
         elif kind is Loan:
             f = self.firms_by_id.get(rec.borrower)
             if f is not None:
                 f._debt = None
+
+    @staticmethod
+    def _previous_status(rec: Any) -> str | None:
+        """The status a record had before its last move (None: it was just added)."""
+        h = rec.history
+        return h[-2][1] if len(h) > 1 else None
+
+    @staticmethod
+    def _position_stage(pr: Project, status: str) -> int:
+        """What a cloud's position sees of a project with this status: 0 out of the pipeline, 1 in it,
+        2 under construction with a cost or financing (the construction sums of an unfinanced project not
+        yet costed are zero, so entering construction without them changes nothing)."""
+        if status == "construction" and (pr.financed or pr.capex_busd != 0.0):
+            return 2
+        return 1 if status in PIPELINE else 0
 
     def touch(self, rec: Any) -> None:
         """A record's amounts, progress or parties changed (not its status): refresh what is derived from it.
@@ -261,6 +297,10 @@ class ComputeMarketModel(mesa.Model):
             c = self.clouds_by_id.get(rec.cloud)
             if c is not None:
                 c._pos = None
+        elif kind is Contract:
+            c = self.clouds_by_id.get(rec.cloud)
+            if c is not None:
+                c._committed = None
         else:
             self._on_record(rec)
 

@@ -16,8 +16,7 @@ to buy, priced at the call, so a reprice never invalidates a position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from sim.ledger import Contract, Loan, Project
 
@@ -25,9 +24,8 @@ PIPELINE = ("announced", "permitting", "interconnection", "construction")
 OPEN_CONTRACT = ("signed", "active")
 
 
-@dataclass(slots=True, frozen=True)
-class Position:
-    """Aggregates of one cloud's pipeline projects (GW and $B)."""
+class Position(NamedTuple):
+    """Aggregates of one cloud's pipeline projects (GW and $B). Immutable: a cached position is shared."""
 
     pipeline_gw: float = 0.0          # projects announced .. under construction
     free_pipeline_gw: float = 0.0     # pipeline not yet tied to a contract (built on spec)
@@ -63,9 +61,16 @@ def open_contract_gw(contracts: Iterable[Contract]) -> float:
     return sum(k.gw for k in contracts if k.status in OPEN_CONTRACT)
 
 
-def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int) -> Position:
-    """One pass over a cloud's projects. ``shell_per_gw``: shell + other capex, $B per GW."""
-    pipe = free = cost = shell_left = chips_left = f_shell = f_chips = f_shell3 = 0.0
+def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int,
+                     start: Position | None = None) -> Position:
+    """One pass over a cloud's projects. ``shell_per_gw``: shell + other capex, $B per GW.
+
+    With ``start``, the projects are added to that position: a cached position is extended by a newly
+    filed project (last in filing order) with exactly the sums a fresh pass would give."""
+    if start is None:
+        pipe = free = cost = shell_left = chips_left = f_shell = f_chips = f_shell3 = 0.0
+    else:
+        pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3 = start
     per_month = shell_per_gw / build_months
     for pr in projects:
         st = pr.status
@@ -97,5 +102,4 @@ def outstanding_debt(loans: Iterable[Loan]) -> float:
 
 def positions_close(a: Position, b: Position, rel: float = 1e-9) -> bool:
     """Equal up to rounding (a cached position against a fresh one)."""
-    return all(abs(x - y) <= rel * max(1.0, abs(x), abs(y))
-               for x, y in zip((getattr(a, f) for f in a.__slots__), (getattr(b, f) for f in b.__slots__)))
+    return all(abs(x - y) <= rel * max(1.0, abs(x), abs(y)) for x, y in zip(a, b))
