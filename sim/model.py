@@ -618,36 +618,35 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 4. offtake
     def phase_offtake(self) -> None:
         """Labs request offtake for their forecast gap; clouds bid; labs award on cost and reliability."""
-        labs = [l for l in self.alive_labs()]
+        labs = self.alive_labs()
         clouds = self.alive_clouds()
         if not labs or not clouds:
             return
         fe = self.frontier_efficiency
         annual_cost_gw = 12.0 * self.offtake_price
-        reqs = [(lab, lab.offtake_request_gw(fe, annual_cost_gw)) for lab in labs]
-        reqs = [(lab, gw) for lab, gw in reqs if gw > 0]
+        reqs = [(lab, gw) for lab in labs if (gw := lab.offtake_request_gw(fe, annual_cost_gw)) > 0]
         if not reqs:
             return
-        prices = np.array([c.quote(self.full_cost_gw, self.full_cost_egw) for c in clouds])
-        delays = np.array([self._delivery_delay(c) for c in clouds], dtype=float)
-        pds = np.array([c.default_probability() for c in clouds])
-        room = np.array([c.can_take_gw() for c in clouds])
-        req_gw = np.array([gw for _, gw in reqs])
-        bid_price = np.tile(prices, (len(reqs), 1))
-        bid_delay = np.tile(delays, (len(reqs), 1))
-        for i, (lab, gw) in enumerate(reqs):   # vertically integrated share goes to the affiliated cloud
+        # each cloud's bid is the same to every lab (plain lists: a handful of clouds). Prices are made
+        # Python floats: contract prices are summed with sum(), which rounds numpy scalars differently
+        prices = [float(c.quote(self.full_cost_gw, self.full_cost_egw)) for c in clouds]
+        delays = [self._delivery_delay(c) for c in clouds]
+        pds = [c.default_probability() for c in clouds]
+        room = [c.can_take_gw() for c in clouds]
+        bid_price = []
+        for lab, _ in reqs:   # vertically integrated share goes to the affiliated cloud
+            row = list(prices)
             host = self._affiliated_cloud(lab)
             if host is not None and lab.p.vertical_integration > 0:
-                j = clouds.index(host)
-                bid_price[i, j] *= 1.0 - 0.3 * lab.p.vertical_integration
-        awards = award_offtake(req_gw, bid_price, bid_delay, pds, room)
+                row[clouds.index(host)] *= 1.0 - 0.3 * lab.p.vertical_integration
+            bid_price.append(row)
+        awards = award_offtake([gw for _, gw in reqs], bid_price, [delays] * len(reqs), pds, room)
         term = self.cfg.market.contract_term_months
-        filled = np.zeros(len(reqs))
+        filled = [0.0] * len(reqs)
         for i, w, gw in awards:
-            lab = reqs[i][0]
             start = self.tick + int(delays[w])
-            self.offtake_price = float(bid_price[i, w])
-            self._sign(lab, clouds[w], gw, self.offtake_price, start=start, end=start + term)
+            self.offtake_price = bid_price[i][w]
+            self._sign(reqs[i][0], clouds[w], gw, self.offtake_price, start=start, end=start + term)
             filled[i] += gw
         for (lab, gw), got in zip(reqs, filled):
             if gw - got > 1e-9:
