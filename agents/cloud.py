@@ -55,7 +55,9 @@ class Cloud(Firm):
         t = self.model.tick
         if self._bv_cache[0] != t:
             life = self.model.cfg.technology.useful_life_months
-            bv = sum(b.capex_busd * max(1.0 - (t - b.online) / life, 0.0) for b in self.blocks)
+            # share of its accelerator life a block has left, never below zero (a list: faster to sum)
+            bv = sum([b.capex_busd * (left if (left := 1.0 - (t - b.online) / life) > 0.0 else 0.0)
+                      for b in self.blocks])
             self._bv_cache = (t, bv)
         return self._bv_cache[1]
 
@@ -89,8 +91,8 @@ class Cloud(Firm):
 
     def default_probability(self) -> float:
         """Annual default probability: debt service + operating cost vs revenue and other cash flow."""
-        service = sum(l.principal * (l.rate + 12.0 / max(l.maturity - self.model.tick, 1))
-                      for l in self.model.loans_of(self.uid))
+        t = self.model.tick
+        service = sum([l.principal * (l.rate + 12.0 / max(l.maturity - t, 1)) for l in self.model.loans_of(self.uid)])
         inflow = 12.0 * (self.revenue_busd + self.p.other_business_busd_per_month)
         runway = 60.0 if self.p.other_business_busd_per_month > 0.5 else self.cash_busd / max(service / 12.0, 0.05)
         return default_probability(service / max(inflow, 0.1), runway)

@@ -143,8 +143,8 @@ class Lab(Firm):
             return 0.0
         # affordability: new annual commitments <= tolerance x (revenue run-rate + cash spread over the horizon)
         annual_rev = 12.0 * self.revenue_busd
-        existing = 12.0 * sum(c.gw * c.price for c in self.model.contracts_of_lab(self.uid)
-                              if c.status in ("signed", "active"))
+        existing = 12.0 * sum([c.gw * c.price for c in self.model.contracts_of_lab(self.uid)
+                               if c.status in ("signed", "active")])
         room = p.risk_tolerance * (2.0 * annual_rev + self.cash_busd / max(horizon_years, 0.5)) - existing
         if room <= 0:
             return 0.0

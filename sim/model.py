@@ -318,13 +318,12 @@ class ComputeMarketModel(mesa.Model):
         return self._projects_by_cloud.get(uid, [])
 
     def reindex_projects(self) -> None:
-        """Drop projects that left the pipeline (online, withdrawn, killed) and rebuild the per-cloud index."""
+        """Drop projects that left the pipeline (online, withdrawn, killed) from the index and the per-cloud
+        lists (filing order kept)."""
         self._projects_ended = False
         self.projects = [p for p in self.projects if p.status in PIPELINE]
-        idx: dict[str, list[Project]] = {}
-        for p in self.projects:
-            idx.setdefault(p.cloud, []).append(p)
-        self._projects_by_cloud = idx
+        self._projects_by_cloud = {uid: [p for p in ps if p.status in PIPELINE]   # filing order kept
+                                   for uid, ps in self._projects_by_cloud.items()}
 
     def projects_in(self, reg_uid: str, status: str) -> list[Project]:
         return [p for p in self.projects if p.regulator == reg_uid and p.status == status]

@@ -58,7 +58,7 @@ def remaining_shell_and_chips(pr: Project, shell_per_gw: float, build_months: in
 
 def open_contract_gw(contracts: Iterable[Contract]) -> float:
     """GW sold under signed and active offtake contracts."""
-    return sum(k.gw for k in contracts if k.status in OPEN_CONTRACT)
+    return sum([k.gw for k in contracts if k.status in OPEN_CONTRACT])
 
 
 def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int,
@@ -72,7 +72,7 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
     else:
         pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3 = start
     per_month = shell_per_gw / build_months
-    for pr in projects:
+    for pr in projects:   # the hottest loop of the model: remaining_shell_and_chips inlined, no calls
         st = pr.status
         if st not in PIPELINE:
             continue
@@ -80,24 +80,30 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
         pipe += gw
         if not pr.contract:
             free += gw
-        if pr.financed:   # as remaining_shell_and_chips, inlined: this loop is the hottest in the model
-            s, c = gw * shell_per_gw * pr.build_left / build_months, max(gw - pr.chips_delivered, 0.0)
-        else:
-            s, c = gw * shell_per_gw, gw
-        shell_left += s
-        chips_left += c
-        if st == "construction":
-            cost += pr.capex_busd
-            if pr.financed:
+        if pr.financed:   # has paid the shell instalments of the months built and the chips delivered
+            months_left = pr.build_left
+            s = gw * shell_per_gw * months_left / build_months
+            c = gw - pr.chips_delivered
+            if c < 0.0:
+                c = 0.0
+            shell_left += s
+            chips_left += c
+            if st == "construction":
+                cost += pr.capex_busd
                 f_shell += s
                 f_chips += c
-                f_shell3 += pr.gw * per_month * min(pr.build_left, 3)
+                f_shell3 += gw * per_month * (months_left if months_left < 3 else 3)
+        else:             # has paid nothing yet
+            shell_left += gw * shell_per_gw
+            chips_left += gw
+            if st == "construction":
+                cost += pr.capex_busd
     return Position(pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3)
 
 
 def outstanding_debt(loans: Iterable[Loan]) -> float:
     """Principal outstanding on a firm's loans, $B."""
-    return sum(l.principal for l in loans)
+    return sum([l.principal for l in loans])
 
 
 def positions_close(a: Position, b: Position, rel: float = 1e-9) -> bool:
