@@ -65,9 +65,7 @@ class Cloud(Firm):
         """Aggregates of its pipeline (sim/positions.py), cached until one of its projects changes."""
         pos = self._pos
         if pos is None or self.model.verify_caches:
-            tech = self.model.cfg.technology
-            fresh = compute_position(self.model.projects_of(self.uid),
-                                     tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months)
+            fresh = compute_position(self.model.projects_of(self.uid), *self._build_costs())
             if pos is not None and not positions_close(pos, fresh):
                 raise AssertionError(f"stale position of {self.uid}: {pos} != {fresh}")
             pos = self._pos = fresh
@@ -77,9 +75,12 @@ class Cloud(Firm):
         """A project of it joined the pipeline index. It comes last in filing order, so a cached position
         is extended by it with the sums a fresh pass would make (no recomputation)."""
         if self._pos is not None:
-            tech = self.model.cfg.technology
-            self._pos = compute_position((pr,), tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
-                                         tech.build_months, start=self._pos)
+            self._pos = compute_position((pr,), *self._build_costs(), start=self._pos)
+
+    def _build_costs(self) -> tuple[float, int]:
+        """(shell and fit-out $B per GW, build months): what a position is computed with."""
+        tech = self.model.cfg.technology
+        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months
 
     def assets_busd(self) -> float:
         """Cash, the depreciated fleet and the cost of projects under construction, $B."""

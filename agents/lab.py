@@ -119,7 +119,7 @@ class Lab(Firm):
             return self.model.cfg.market.demand_growth_per_year
         months = len(h) - 1
         g = (h[-1] / h[0]) ** (12.0 / months) - 1.0
-        return min(max(g, -0.5), 5.0)
+        return -0.5 if g < -0.5 else (5.0 if g > 5.0 else g)
 
     def committed_egw(self, frontier_eff: float) -> float:
         """Compute it owns or has contracted, including contracts not yet delivered."""

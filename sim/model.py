@@ -248,10 +248,9 @@ class ComputeMarketModel(mesa.Model):
         active leaves it alone)."""
         kind = type(rec)
         if kind is Project:
-            prev = self._previous_status(rec)
-            if prev is None:
+            if len(rec.history) < 2:   # just added
                 return
-            new = rec.status
+            prev, new = rec.history[-2][1], rec.status   # the book logs every status: where it moved from
             if self._position_stage(rec, prev) != self._position_stage(rec, new):
                 c = self.clouds_by_id.get(rec.cloud)
                 if c is not None:
@@ -263,7 +262,7 @@ class ComputeMarketModel(mesa.Model):
                 if r is not None:
                     r._queue_gw = None
         elif kind is Contract:
-            if rec.status not in OPEN_CONTRACT or self._previous_status(rec) is None:   # ended, or new
+            if rec.status not in OPEN_CONTRACT or len(rec.history) < 2:   # ended, or just added
                 c = self.clouds_by_id.get(rec.cloud)
                 if c is not None:
                     c._committed = None
@@ -273,12 +272,6 @@ class ComputeMarketModel(mesa.Model):
             f = self.firms_by_id.get(rec.borrower)
             if f is not None:
                 f._debt = None
-
-    @staticmethod
-    def _previous_status(rec: Any) -> str | None:
-        """The status a record had before its last move (None: it was just added)."""
-        h = rec.history
-        return h[-2][1] if len(h) > 1 else None
 
     @staticmethod
     def _position_stage(pr: Project, status: str) -> int:
@@ -711,7 +704,7 @@ class ComputeMarketModel(mesa.Model):
         projected = self.demand_egw * (1.0 + g) ** horizon
         fe = self.frontier_efficiency
         supply = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
-        supply += sum(c.pipeline_gw() for c in self.clouds) * fe
+        supply += sum([c.pipeline_gw() for c in self.clouds]) * fe
         gap = projected - supply
         for c in self.alive_clouds():
             gw = c.spec_build_gw(gap, self.full_cost_egw, fe)
