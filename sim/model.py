@@ -619,17 +619,19 @@ class ComputeMarketModel(mesa.Model):
         reqs = [(lab, gw) for lab in labs if (gw := lab.offtake_request_gw(fe, annual_cost_gw)) > 0]
         if not reqs:
             return
-        # each cloud's bid is the same to every lab (plain lists: a handful of clouds). Prices are made
-        # Python floats: contract prices are summed with sum(), which rounds numpy scalars differently
+        # clouds with room bid (one without could win nothing), the same bid to every lab; plain lists for a
+        # handful of clouds. Prices are made Python floats: contract prices are summed with sum(), which
+        # rounds numpy scalars differently
+        bidders = [(c, r) for c in clouds if (r := c.can_take_gw()) > 0.0]
+        clouds, room = [c for c, _ in bidders], [r for _, r in bidders]
         prices = [float(c.quote(self.full_cost_gw, self.full_cost_egw)) for c in clouds]
         delays = [self._delivery_delay(c) for c in clouds]
         pds = [c.default_probability() for c in clouds]
-        room = [c.can_take_gw() for c in clouds]
         bid_price = []
         for lab, _ in reqs:   # vertically integrated share goes to the affiliated cloud
             row = list(prices)
             host = self._affiliated_cloud(lab)
-            if host is not None and lab.p.vertical_integration > 0:
+            if host in clouds and lab.p.vertical_integration > 0:
                 row[clouds.index(host)] *= 1.0 - 0.3 * lab.p.vertical_integration
             bid_price.append(row)
         awards = award_offtake([gw for _, gw in reqs], bid_price, [delays] * len(reqs), pds, room)
