@@ -44,7 +44,8 @@ class Cloud(Firm):
         for b in self.blocks:
             gw += b.gw
             egw += b.gw * b.efficiency
-            oldest = min(oldest, b.online)
+            if b.online < oldest:
+                oldest = b.online
         self.fleet_gw, self.fleet_egw = gw, egw
         self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
         self.oldest_online = oldest

@@ -705,7 +705,7 @@ class ComputeMarketModel(mesa.Model):
         horizon = (self.cfg.technology.build_months + 12) / 12.0
         projected = self.demand_egw * (1.0 + g) ** horizon
         fe = self.frontier_efficiency
-        supply = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
+        supply = sum([c.fleet_egw for c in self.alive_clouds()]) + sum([l.own_egw for l in labs])
         supply += sum([c.pipeline_gw() for c in self.clouds]) * fe
         gap = projected - supply
         for c in self.alive_clouds():
