@@ -44,7 +44,8 @@ class Cloud(Firm):
         for b in self.blocks:
             gw += b.gw
             egw += b.gw * b.efficiency
-            oldest = min(oldest, b.online)
+            if b.online < oldest:
+                oldest = b.online
         self.fleet_gw, self.fleet_egw = gw, egw
         self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
         self.oldest_online = oldest
@@ -55,7 +56,9 @@ class Cloud(Firm):
         t = self.model.tick
         if self._bv_cache[0] != t:
             life = self.model.cfg.technology.useful_life_months
-            bv = sum(b.capex_busd * max(1.0 - (t - b.online) / life, 0.0) for b in self.blocks)
+            # share of its accelerator life a block has left, never below zero (a list: faster to sum)
+            bv = sum([b.capex_busd * (left if (left := 1.0 - (t - b.online) / life) > 0.0 else 0.0)
+                      for b in self.blocks])
             self._bv_cache = (t, bv)
         return self._bv_cache[1]
 
@@ -63,13 +66,22 @@ class Cloud(Firm):
         """Aggregates of its pipeline (sim/positions.py), cached until one of its projects changes."""
         pos = self._pos
         if pos is None or self.model.verify_caches:
-            m, tech = self.model, self.model.cfg.technology
-            fresh = compute_position(m.projects_of(self.uid), tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw,
-                                     tech.build_months)
+            fresh = compute_position(self.model.projects_of(self.uid), *self._build_costs())
             if pos is not None and not positions_close(pos, fresh):
                 raise AssertionError(f"stale position of {self.uid}: {pos} != {fresh}")
             pos = self._pos = fresh
         return pos
+
+    def project_indexed(self, pr) -> None:
+        """A project of it joined the pipeline index. It comes last in filing order, so a cached position
+        is extended by it with the sums a fresh pass would make (no recomputation)."""
+        if self._pos is not None:
+            self._pos = compute_position((pr,), *self._build_costs(), start=self._pos)
+
+    def _build_costs(self) -> tuple[float, int]:
+        """(shell and fit-out $B per GW, build months): what a position is computed with."""
+        tech = self.model.cfg.technology
+        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months
 
     def assets_busd(self) -> float:
         """Cash, the depreciated fleet and the cost of projects under construction, $B."""
@@ -81,8 +93,8 @@ class Cloud(Firm):
 
     def default_probability(self) -> float:
         """Annual default probability: debt service + operating cost vs revenue and other cash flow."""
-        service = sum(l.principal * (l.rate + 12.0 / max(l.maturity - self.model.tick, 1))
-                      for l in self.model.loans_of(self.uid))
+        t = self.model.tick
+        service = sum([l.principal * (l.rate + 12.0 / max(l.maturity - t, 1)) for l in self.model.loans_of(self.uid)])
         inflow = 12.0 * (self.revenue_busd + self.p.other_business_busd_per_month)
         runway = 60.0 if self.p.other_business_busd_per_month > 0.5 else self.cash_busd / max(service / 12.0, 0.05)
         return default_probability(service / max(inflow, 0.1), runway)

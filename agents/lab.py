@@ -124,7 +124,7 @@ class Lab(Firm):
             return self.model.cfg.market.demand_growth_per_year
         months = len(h) - 1
         g = (h[-1] / h[0]) ** (12.0 / months) - 1.0
-        return min(max(g, -0.5), 5.0)
+        return -0.5 if g < -0.5 else (5.0 if g > 5.0 else g)
 
     def committed_egw(self, frontier_eff: float) -> float:
         """Compute it owns or has contracted, including contracts not yet delivered."""
@@ -148,8 +148,8 @@ class Lab(Firm):
             return 0.0
         # affordability: new annual commitments <= tolerance x (revenue run-rate + cash spread over the horizon)
         annual_rev = 12.0 * self.revenue_busd
-        existing = 12.0 * sum(c.gw * c.price for c in self.model.contracts_of_lab(self.uid)
-                              if c.status in ("signed", "active"))
+        existing = 12.0 * sum([c.gw * c.price for c in self.model.contracts_of_lab(self.uid)
+                               if c.status in ("signed", "active")])
         room = p.risk_tolerance * (2.0 * annual_rev + self.cash_busd / max(horizon_years, 0.5)) - existing
         if room <= 0:
             return 0.0

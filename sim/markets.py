@@ -94,8 +94,8 @@ def clear_spot(ask_price: Sequence[float], ask_qty: Sequence[float], bid_price: 
     return SpotResult(price, np.array(sold), np.array(bought), q_star, max(total_bid - q_star, 0.0))
 
 
-def award_offtake(req_gw: np.ndarray, bid_price: np.ndarray, bid_delay: np.ndarray, cloud_pd: np.ndarray,
-                  cloud_room_gw: np.ndarray, delay_cost_per_month: float = 0.02,
+def award_offtake(req_gw: Sequence[float], bid_price: Sequence[Sequence[float]], bid_delay: Sequence[Sequence[float]],
+                  cloud_pd: Sequence[float], cloud_room_gw: Sequence[float], delay_cost_per_month: float = 0.02,
                   reliability_weight: float = 5.0, min_piece_gw: float = 0.05) -> list[tuple[int, int, float]]:
     """Award each request to the clouds with the lowest effective cost, splitting it when the best
     cloud has too little room.
@@ -107,23 +107,35 @@ def award_offtake(req_gw: np.ndarray, bid_price: np.ndarray, bid_delay: np.ndarr
     OpenAI contracted Microsoft, Oracle, CoreWeave, AWS and Google [cal: OpenAI commitments]). A piece
     smaller than ``min_piece_gw`` is not contracted; a cloud's room shrinks as it wins. Returns the
     awards as (request index, cloud index, GW), in award order; what is not listed went unfilled.
+
+    Plain Python over lists: a month has a handful of requests and clouds, too few for numpy to pay.
+    Ties in cost go to the first cloud.
     """
-    n_req, n_cl = bid_price.shape
-    score = bid_price * (1.0 + delay_cost_per_month * bid_delay) * (1.0 + reliability_weight * cloud_pd)[None, :]
-    room = np.asarray(cloud_room_gw, float).copy()
+    req, prices, delays = _as_list(req_gw), _as_list(bid_price), _as_list(bid_delay)
+    reliability = [1.0 + reliability_weight * pd for pd in _as_list(cloud_pd)]
+    room = [float(x) for x in _as_list(cloud_room_gw)]
     awards: list[tuple[int, int, float]] = []
-    for r in np.argsort(-req_gw, kind="stable"):
-        left = float(req_gw[r])
+    for r in sorted(range(len(req)), key=lambda i: -req[i]):   # largest first (stable among equals)
+        score = [p * (1.0 + delay_cost_per_month * d) * rel for p, d, rel in zip(prices[r], delays[r], reliability)]
+        left = float(req[r])
         while left >= min_piece_gw - 1e-12:
-            s = np.where(np.isnan(score[r]) | (room < min(min_piece_gw, left) - 1e-12), np.inf, score[r])
-            c = int(np.argmin(s))
-            if not np.isfinite(s[c]):
+            too_small = min(min_piece_gw, left) - 1e-12   # a cloud with less room than this cannot bid
+            best, c = math.inf, -1
+            for j, sc in enumerate(score):
+                if sc < best and not room[j] < too_small:   # a NaN (no bid) is never below
+                    best, c = sc, j
+            if not math.isfinite(best):   # no cloud with room bids
                 break
-            gw = min(left, float(room[c]))
-            awards.append((int(r), c, gw))
+            gw = min(left, room[c])
+            awards.append((r, c, gw))
             room[c] -= gw
             left -= gw
     return awards
+
+
+def _as_list(a):
+    """Plain Python floats from a numpy array; lists pass through."""
+    return a.tolist() if isinstance(a, np.ndarray) else a
 
 
 def allocate_chips(orders_gw: np.ndarray, supply_gw: float, priority: np.ndarray | None = None,

@@ -218,11 +218,19 @@ class ComputeMarketModel(mesa.Model):
     PIPELINE = PIPELINE
 
     def _add_project(self, pr: Project) -> None:
-        """Index a project in the pipeline (operational capacity lives in its cloud's ``blocks``)."""
+        """Index a project in the pipeline (operational capacity lives in its cloud's ``blocks``); the
+        aggregates derived from the index take it in here, not when the book records it."""
         if pr.status not in PIPELINE:
             return
         self.projects.append(pr)
         self._projects_by_cloud.setdefault(pr.cloud, []).append(pr)
+        c = self.clouds_by_id.get(pr.cloud)
+        if c is not None:
+            c.project_indexed(pr)
+        if pr.status == "permitting":
+            r = self.regulators.get(pr.regulator)
+            if r is not None:
+                r._queue_gw = None
 
     def capex_per_gw(self) -> float:
         """All-in cost of one GW of new capacity at today's chip price, $B."""
@@ -231,27 +239,48 @@ class ComputeMarketModel(mesa.Model):
 
     # ================================================================== lookups
     def _on_record(self, rec: Any) -> None:
-        """Book listener: a record was added or changed, so the cached aggregates of its parties are stale."""
+        """Book listener: a record was added or changed status, so cached aggregates of its parties may be
+        stale. Only those the change can move are dropped. A new project is not yet in the pipeline
+        index the positions are computed from (``_add_project`` takes it in). A cloud's
+        position sees only whether a project is in the pipeline and whether it is under construction
+        (``_position_stage``), so a move through permitting leaves it alone; a regulator's queue sees
+        only projects in permitting; a cloud's sold GW sees only whether a contract is open (signed ->
+        active leaves it alone)."""
         kind = type(rec)
         if kind is Project:
-            c = self.clouds_by_id.get(rec.cloud)
-            if c is not None:
-                c._pos = None
-            r = self.regulators.get(rec.regulator)
-            if r is not None:
-                r._queue_gw = None
-            if rec.status not in PIPELINE:   # online or ended: leaves the pipeline index
-                self._projects_ended = True
+            if len(rec.history) < 2:   # just added
+                return
+            prev, new = rec.history[-2][1], rec.status   # the book logs every status: where it moved from
+            if self._position_stage(rec, prev) != self._position_stage(rec, new):
+                c = self.clouds_by_id.get(rec.cloud)
+                if c is not None:
+                    c._pos = None
+                if new not in PIPELINE:   # online or ended: leaves the pipeline index
+                    self._projects_ended = True
+            if prev == "permitting" or new == "permitting":
+                r = self.regulators.get(rec.regulator)
+                if r is not None:
+                    r._queue_gw = None
         elif kind is Contract:
-            c = self.clouds_by_id.get(rec.cloud)
-            if c is not None:
-                c._committed = None
+            if rec.status not in OPEN_CONTRACT or len(rec.history) < 2:   # ended, or just added
+                c = self.clouds_by_id.get(rec.cloud)
+                if c is not None:
+                    c._committed = None
             if rec.status not in OPEN_CONTRACT:
                 self._contracts_ended = True
         elif kind is Loan:
             f = self.firms_by_id.get(rec.borrower)
             if f is not None:
                 f._debt = None
+
+    @staticmethod
+    def _position_stage(pr: Project, status: str) -> int:
+        """What a cloud's position sees of a project with this status: 0 out of the pipeline, 1 in it,
+        2 under construction with a cost or financing (the construction sums of an unfinanced project not
+        yet costed are zero, so entering construction without them changes nothing)."""
+        if status == "construction" and (pr.financed or pr.capex_busd != 0.0):
+            return 2
+        return 1 if status in PIPELINE else 0
 
     def touch(self, rec: Any) -> None:
         """A record's amounts, progress or parties changed (not its status): refresh what is derived from it.
@@ -261,6 +290,10 @@ class ComputeMarketModel(mesa.Model):
             c = self.clouds_by_id.get(rec.cloud)
             if c is not None:
                 c._pos = None
+        elif kind is Contract:
+            c = self.clouds_by_id.get(rec.cloud)
+            if c is not None:
+                c._committed = None
         else:
             self._on_record(rec)
 
@@ -278,13 +311,12 @@ class ComputeMarketModel(mesa.Model):
         return self._projects_by_cloud.get(uid, [])
 
     def reindex_projects(self) -> None:
-        """Drop projects that left the pipeline (online, withdrawn, killed) and rebuild the per-cloud index."""
+        """Drop projects that left the pipeline (online, withdrawn, killed) from the index and the per-cloud
+        lists (filing order kept)."""
         self._projects_ended = False
         self.projects = [p for p in self.projects if p.status in PIPELINE]
-        idx: dict[str, list[Project]] = {}
-        for p in self.projects:
-            idx.setdefault(p.cloud, []).append(p)
-        self._projects_by_cloud = idx
+        self._projects_by_cloud = {uid: [p for p in ps if p.status in PIPELINE]   # filing order kept
+                                   for uid, ps in self._projects_by_cloud.items()}
 
     def projects_in(self, reg_uid: str, status: str) -> list[Project]:
         return [p for p in self.projects if p.regulator == reg_uid and p.status == status]
@@ -637,36 +669,37 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 4. offtake
     def phase_offtake(self) -> None:
         """Labs request offtake for their forecast gap; clouds bid; labs award on cost and reliability."""
-        labs = [l for l in self.alive_labs()]
+        labs = self.alive_labs()
         clouds = self.alive_clouds()
         if not labs or not clouds:
             return
         fe = self.frontier_efficiency
         annual_cost_gw = 12.0 * self.offtake_price
-        reqs = [(lab, lab.offtake_request_gw(fe, annual_cost_gw)) for lab in labs]
-        reqs = [(lab, gw) for lab, gw in reqs if gw > 0]
+        reqs = [(lab, gw) for lab in labs if (gw := lab.offtake_request_gw(fe, annual_cost_gw)) > 0]
         if not reqs:
             return
-        prices = np.array([c.quote(self.full_cost_gw, self.full_cost_egw) for c in clouds])
-        delays = np.array([self._delivery_delay(c) for c in clouds], dtype=float)
-        pds = np.array([c.default_probability() for c in clouds])
-        room = np.array([c.can_take_gw() for c in clouds])
-        req_gw = np.array([gw for _, gw in reqs])
-        bid_price = np.tile(prices, (len(reqs), 1))
-        bid_delay = np.tile(delays, (len(reqs), 1))
-        for i, (lab, gw) in enumerate(reqs):   # vertically integrated share goes to the affiliated cloud
+        # clouds with room bid (one without could win nothing), the same bid to every lab; plain lists for a
+        # handful of clouds. Prices are made Python floats: contract prices are summed with sum(), which
+        # rounds numpy scalars differently
+        bidders = [(c, r) for c in clouds if (r := c.can_take_gw()) > 0.0]
+        clouds, room = [c for c, _ in bidders], [r for _, r in bidders]
+        prices = [float(c.quote(self.full_cost_gw, self.full_cost_egw)) for c in clouds]
+        delays = [self._delivery_delay(c) for c in clouds]
+        pds = [c.default_probability() for c in clouds]
+        bid_price = []
+        for lab, _ in reqs:   # vertically integrated share goes to the affiliated cloud
+            row = list(prices)
             host = self._affiliated_cloud(lab)
-            if host is not None and lab.p.vertical_integration > 0:
-                j = clouds.index(host)
-                bid_price[i, j] *= 1.0 - 0.3 * lab.p.vertical_integration
-        awards = award_offtake(req_gw, bid_price, bid_delay, pds, room)
+            if host in clouds and lab.p.vertical_integration > 0:
+                row[clouds.index(host)] *= 1.0 - 0.3 * lab.p.vertical_integration
+            bid_price.append(row)
+        awards = award_offtake([gw for _, gw in reqs], bid_price, [delays] * len(reqs), pds, room)
         term = self.cfg.market.contract_term_months
-        filled = np.zeros(len(reqs))
+        filled = [0.0] * len(reqs)
         for i, w, gw in awards:
-            lab = reqs[i][0]
             start = self.tick + int(delays[w])
-            self.offtake_price = float(bid_price[i, w])
-            self._sign(lab, clouds[w], gw, self.offtake_price, start=start, end=start + term)
+            self.offtake_price = bid_price[i][w]
+            self._sign(reqs[i][0], clouds[w], gw, self.offtake_price, start=start, end=start + term)
             filled[i] += gw
         for (lab, gw), got in zip(reqs, filled):
             if gw - got > 1e-9:
@@ -731,8 +764,8 @@ class ComputeMarketModel(mesa.Model):
         horizon = (self.cfg.technology.build_months + 12) / 12.0
         projected = self.demand_egw * (1.0 + g) ** horizon
         fe = self.frontier_efficiency
-        supply = sum(c.fleet_egw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
-        supply += sum(c.pipeline_gw() for c in self.clouds) * fe
+        supply = sum([c.fleet_egw for c in self.alive_clouds()]) + sum([l.own_egw for l in labs])
+        supply += sum([c.pipeline_gw() for c in self.clouds]) * fe
         gap = projected - supply
         for c in self.alive_clouds():
             gw = c.spec_build_gw(gap, self.full_cost_egw, fe)

@@ -16,8 +16,7 @@ to buy, priced at the call, so a reprice never invalidates a position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from sim.ledger import Contract, Loan, Project
 
@@ -25,9 +24,8 @@ PIPELINE = ("announced", "permitting", "interconnection", "construction")
 OPEN_CONTRACT = ("signed", "active")
 
 
-@dataclass(slots=True, frozen=True)
-class Position:
-    """Aggregates of one cloud's pipeline projects (GW and $B)."""
+class Position(NamedTuple):
+    """Aggregates of one cloud's pipeline projects (GW and $B). Immutable: a cached position is shared."""
 
     pipeline_gw: float = 0.0          # projects announced .. under construction
     free_pipeline_gw: float = 0.0     # pipeline not yet tied to a contract (built on spec)
@@ -60,14 +58,21 @@ def remaining_shell_and_chips(pr: Project, shell_per_gw: float, build_months: in
 
 def open_contract_gw(contracts: Iterable[Contract]) -> float:
     """GW sold under signed and active offtake contracts."""
-    return sum(k.gw for k in contracts if k.status in OPEN_CONTRACT)
+    return sum([k.gw for k in contracts if k.status in OPEN_CONTRACT])
 
 
-def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int) -> Position:
-    """One pass over a cloud's projects. ``shell_per_gw``: shell + other capex, $B per GW."""
-    pipe = free = cost = shell_left = chips_left = f_shell = f_chips = f_shell3 = 0.0
+def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int,
+                     start: Position | None = None) -> Position:
+    """One pass over a cloud's projects. ``shell_per_gw``: shell + other capex, $B per GW.
+
+    With ``start``, the projects are added to that position: a cached position is extended by a newly
+    filed project (last in filing order) with exactly the sums a fresh pass would give."""
+    if start is None:
+        pipe = free = cost = shell_left = chips_left = f_shell = f_chips = f_shell3 = 0.0
+    else:
+        pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3 = start
     per_month = shell_per_gw / build_months
-    for pr in projects:
+    for pr in projects:   # the hottest loop of the model: remaining_shell_and_chips inlined, no calls
         st = pr.status
         if st not in PIPELINE:
             continue
@@ -75,27 +80,32 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
         pipe += gw
         if not pr.contract:
             free += gw
-        if pr.financed:   # as remaining_shell_and_chips, inlined: this loop is the hottest in the model
-            s, c = gw * shell_per_gw * pr.build_left / build_months, max(gw - pr.chips_delivered, 0.0)
-        else:
-            s, c = gw * shell_per_gw, gw
-        shell_left += s
-        chips_left += c
-        if st == "construction":
-            cost += pr.capex_busd
-            if pr.financed:
+        if pr.financed:   # has paid the shell instalments of the months built and the chips delivered
+            months_left = pr.build_left
+            s = gw * shell_per_gw * months_left / build_months
+            c = gw - pr.chips_delivered
+            if c < 0.0:
+                c = 0.0
+            shell_left += s
+            chips_left += c
+            if st == "construction":
+                cost += pr.capex_busd
                 f_shell += s
                 f_chips += c
-                f_shell3 += pr.gw * per_month * min(pr.build_left, 3)
+                f_shell3 += gw * per_month * (months_left if months_left < 3 else 3)
+        else:             # has paid nothing yet
+            shell_left += gw * shell_per_gw
+            chips_left += gw
+            if st == "construction":
+                cost += pr.capex_busd
     return Position(pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3)
 
 
 def outstanding_debt(loans: Iterable[Loan]) -> float:
     """Principal outstanding on a firm's loans, $B."""
-    return sum(l.principal for l in loans)
+    return sum([l.principal for l in loans])
 
 
 def positions_close(a: Position, b: Position, rel: float = 1e-9) -> bool:
     """Equal up to rounding (a cached position against a fresh one)."""
-    return all(abs(x - y) <= rel * max(1.0, abs(x), abs(y))
-               for x, y in zip((getattr(a, f) for f in a.__slots__), (getattr(b, f) for f in b.__slots__)))
+    return all(abs(x - y) <= rel * max(1.0, abs(x), abs(y)) for x, y in zip(a, b))

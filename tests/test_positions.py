@@ -38,3 +38,16 @@ def test_remaining_capex_of_a_project():
     assert remaining_shell_and_chips(pr, SHELL, BUILD) == (12.0, 0.0)   # over-delivered chips: none left
     pr.financed = False
     assert remaining_shell_and_chips(pr, SHELL, BUILD) == (24.0, 2.0)
+
+
+def test_position_extended_by_a_new_project_equals_a_fresh_pass():
+    """A cached position extended by a newly filed project (last in filing order) is exactly the fresh one."""
+    projects = [
+        Project("P1", "construction", gw=0.7, contract="C1", financed=True, build_left=2, chips_delivered=0.1,
+                capex_busd=31.3),
+        Project("P2", "permitting", gw=1.3),
+        Project("P3", "construction", gw=0.3, financed=True, build_left=7, capex_busd=11.1),
+    ]
+    new = Project("P4", "announced", gw=0.9, contract="C2")
+    extended = compute_position([new], SHELL, BUILD, start=compute_position(projects, SHELL, BUILD))
+    assert extended == compute_position(projects + [new], SHELL, BUILD)   # bit for bit, not approximately
