@@ -307,12 +307,16 @@ class ComputeMarketModel(mesa.Model):
         return [c for c in self.clouds if c.alive]
 
     # ================================================================== events and unpaid obligations
+    _event_date: tuple[int, str] = (-1, "")   # (tick, date) of the last event: a month's events share one date
+
     def log_event(self, kind: str, party: str, counterparty: str = "", amount_busd: float = 0.0, gw: float = 0.0,
                   detail: str = "") -> None:
-        ym = self._start_ym + self.tick
-        self.event_log.append({"tick": self.tick, "date": f"{ym // 12:04d}-{ym % 12 + 1:02d}", "kind": kind,
-                               "party": party, "counterparty": counterparty, "amount_busd": float(amount_busd),
-                               "gw": float(gw), "detail": detail})
+        t, (memo_tick, date) = self.tick, self._event_date
+        if memo_tick != t:   # formatting the date cost more than the rest of the event
+            date = self.date
+            self._event_date = (t, date)
+        self.event_log.append({"tick": t, "date": date, "kind": kind, "party": party, "counterparty": counterparty,
+                               "amount_busd": float(amount_busd), "gw": float(gw), "detail": detail})
 
     def record_unpaid(self, payer, payee: str, amount: float, kind: str) -> None:
         """An obligation went unpaid: the payee bears the shortfall as a loss from the payer."""
