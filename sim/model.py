@@ -289,8 +289,23 @@ class ComputeMarketModel(mesa.Model):
     def projects_in(self, reg_uid: str, status: str) -> list[Project]:
         return [p for p in self.projects if p.regulator == reg_uid and p.status == status]
 
+    _held_stakes: dict[str, list[Stake]] | None = None   # investor -> held stakes; None after a stake ended
+
     def stakes_of_investor(self, uid: str) -> list[Stake]:
-        return [s for s in self.stakes if s.investor == uid and s.status == "held"]
+        """An investor's held stakes in the order they were taken. Vendor financing reads them several times
+        a month over hundreds of stakes, so they are indexed by investor: ``_equity`` appends to the index,
+        and a stake converted or written off (sim/distress.py) drops it until the next read."""
+        held = self._held_stakes
+        if held is None or self.verify_caches:
+            fresh: dict[str, list[Stake]] = {}
+            for s in self.stakes:
+                if s.status == "held":
+                    fresh.setdefault(s.investor, []).append(s)
+            if held is not None and (held.keys() != fresh.keys()
+                                     or any(list(map(id, held[k])) != list(map(id, v)) for k, v in fresh.items())):
+                raise AssertionError(f"stale index of held stakes: {held} != {fresh}")
+            held = self._held_stakes = fresh
+        return list(held.get(uid, ()))
 
     def guaranteed_loans(self, uid: str) -> list[Loan]:
         return [l for ls in self.loans.values() for l in ls if l.guarantor == uid and l.status == "active"]
@@ -822,6 +837,8 @@ class ComputeMarketModel(mesa.Model):
                    share=paid / (valuation + paid))
         self.book.add("stake", st)
         self.stakes.append(st)
+        if self._held_stakes is not None:
+            self._held_stakes.setdefault(investor, []).append(st)
         lab.equity_raised_busd += paid
         lab.valuation_busd = valuation + paid
         self.log_event(kind, lab.uid, investor, paid, 0.0, f"post-money {valuation + paid:.0f}")
