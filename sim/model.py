@@ -706,12 +706,15 @@ class ComputeMarketModel(mesa.Model):
         for c in self.clouds:
             for b in c.blocks:
                 dc_load[b.regulator] += b.gw
+        queues: dict[str, list[Project]] = {r: [] for r in self.regulators}   # pipeline per regulator, filing order
         for p in self.projects:
-            if p.status == "construction":
-                dc_load[p.regulator] += p.gw
+            st = p.status
+            if st in PIPELINE:
+                queues[p.regulator].append(p)
+                if st == "construction":
+                    dc_load[p.regulator] += p.gw
         for uid, reg in self.regulators.items():
-            projs = [p for p in self.projects if p.regulator == uid and p.status in PIPELINE]
-            events = process_jurisdiction(reg, projs, self.book, self.tick, self.rng,
+            events = process_jurisdiction(reg, queues[uid], self.book, self.tick, self.rng,
                                           lambda cid: self.clouds_by_id[cid].fleet_gw > 0, dc_load[uid])
             for kind, pr, detail in events:
                 if pr is None:
@@ -892,10 +895,13 @@ class ComputeMarketModel(mesa.Model):
         chip.cum_revenue_busd += chip.revenue_busd
         chip.cum_gross_profit_busd += chip.revenue_busd - chip.cogs_busd
         per_month = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw
+        in_construction: list[Project] = []
         building: dict[str, list[Project]] = {}
         for pr in self.projects:
-            if pr.status == "construction" and pr.financed and pr.build_left > 0:
-                building.setdefault(pr.cloud, []).append(pr)
+            if pr.status == "construction":
+                in_construction.append(pr)
+                if pr.financed and pr.build_left > 0:
+                    building.setdefault(pr.cloud, []).append(pr)
         for cloud_uid, prs in building.items():   # one payment per cloud; projects advance in filing order
             spends = [pr.gw * per_month / tech.build_months for pr in prs]
             paid = self.clouds_by_id[cloud_uid].pay("construction", sum(spends), "construction")
@@ -907,20 +913,28 @@ class ComputeMarketModel(mesa.Model):
                 paid -= spend
                 pr.build_left -= 1
                 self.touch(pr)
-        for pr in self.projects:
-            if pr.status != "construction":
+        self._bring_online(in_construction)
+
+    def _bring_online(self, in_construction: list[Project]) -> None:
+        """Built shells go online, in filing order: a project with all its chips as a whole, one with part of
+        them as a tranche. A cloud's fleet aggregates are recomputed once, after its new blocks are in."""
+        grown: dict[str, Cloud] = {}
+        for pr in in_construction:
+            if pr.build_left > 0:
                 continue
             c = self.clouds_by_id[pr.cloud]
-            if pr.build_left <= 0 and pr.chips_delivered >= pr.gw - 1e-6:
+            if pr.chips_delivered >= pr.gw - 1e-6:
                 self.book.move(pr, "operational")
-                pr.online = t
+                pr.online = self.tick
                 pr.efficiency = self.frontier_efficiency
                 c.blocks.append(pr)
-                c.refresh_fleet()
+                grown[c.uid] = c
                 self.gw_brought_online += pr.gw
                 self.log_event("online", c.uid, pr.contract, pr.capex_busd, pr.gw, pr.id)
-            elif pr.build_left <= 0 and pr.chips_delivered >= MIN_TRANCHE_GW:
+            elif pr.chips_delivered >= MIN_TRANCHE_GW:
                 self._tranche_online(pr, c)
+        for c in grown.values():
+            c.refresh_fleet()
 
     def _tranche_online(self, pr: Project, c: Cloud) -> Project:
         """A built shell whose chips are only partly delivered brings the delivered chips online now,
