@@ -971,7 +971,7 @@ class ComputeMarketModel(mesa.Model):
         for c in self.alive_clouds():
             c.update_expectation(self.spot_price)
         fin = self.financier
-        rev_g = float(np.average([l.revenue_growth() for l in labs], weights=[max(l.revenue_busd, 1e-6) for l in labs])) if labs else -1.0
+        rev_g = self._revenue_weighted_growth(labs) if labs else -1.0
         fin.update(rev_g, self.spot_price / self.full_cost_egw)
         self.ledger.pay("investors", fin.uid, self.cfg.financier.capital_inflow_busd_per_month * fin.sentiment,
                         "capital_inflow")
@@ -982,13 +982,22 @@ class ComputeMarketModel(mesa.Model):
             lab.burn_busd = 0.7 * lab.burn_busd + 0.3 * max(net, 0.0)
         self._record()
 
+    @staticmethod
+    def _revenue_weighted_growth(labs: list[Lab]) -> float:
+        """Labs' revenue growth weighted by revenue (what investors see of the market's growth).
+        The arithmetic of ``np.average(growth, weights=weights)``, without its argument checks."""
+        growth = np.array([l.revenue_growth() for l in labs])
+        weights = np.array([max(l.revenue_busd, 1e-6) for l in labs])
+        return float((growth * weights).sum() / weights.sum())
+
     def _record(self) -> None:
         s, m = self.series, self.monthly
         labs = self.alive_labs()
-        pipeline = {k: 0.0 for k in PIPELINE}
+        pipeline = dict.fromkeys(PIPELINE, 0.0)
         for p in self.projects:
-            if p.status in pipeline:
-                pipeline[p.status] += p.gw
+            st = p.status
+            if st in pipeline:
+                pipeline[st] += p.gw
         op_gw = sum(c.fleet_gw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
         chip = self.chipmaker
         rows = {
@@ -1014,7 +1023,7 @@ class ComputeMarketModel(mesa.Model):
             "chip_price": chip.price(),
             "sentiment": self.financier.sentiment,
             "lab_hhi": hhi(np.array([l.share for l in labs])) if labs else 0.0,
-            "total_debt_busd": sum(l.principal for ls in self.loans.values() for l in ls),
+            "total_debt_busd": sum([l.principal for ls in self.loans.values() for l in ls]),
             "frontier_quality": max((l.quality for l in labs), default=0.0),
         }
         if not s:
@@ -1030,20 +1039,23 @@ class ComputeMarketModel(mesa.Model):
             for c in self.clouds:
                 a[(c.uid, "capex_busd")] = []
             a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
-            self._agent_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs + self.clouds]
-        for f, (cash, debt, rev, cap, qual, share) in self._agent_rows:
+            self._lab_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs]
+            self._cloud_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.clouds]
+        for f, cash, debt, rev, cap, qual, share in self._lab_rows:
             alive = f.alive
             cash(float(f.cash_busd))
             debt(float(f.debt_busd))
             rev(float(f.revenue_busd))
-            if f.kind == "cloud":
-                cap(float(f.fleet_gw))
-                qual(nan)
-                share(nan if alive else 0.0)
-            else:
-                cap(float(f.have_egw) if alive else 0.0)
-                qual(float(f.quality))
-                share(float(f.share) if alive else 0.0)
+            cap(float(f.have_egw) if alive else 0.0)
+            qual(float(f.quality))
+            share(float(f.share) if alive else 0.0)
+        for f, cash, debt, rev, cap, qual, share in self._cloud_rows:
+            cash(float(f.cash_busd))
+            debt(float(f.debt_busd))
+            rev(float(f.revenue_busd))
+            cap(float(f.fleet_gw))
+            qual(nan)
+            share(nan if f.alive else 0.0)
         capex = m["capex_by_cloud"]
         for c in self.clouds:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
             a[(c.uid, "capex_busd")].append(float(capex.get(c.uid, 0.0)))
