@@ -976,7 +976,7 @@ class ComputeMarketModel(mesa.Model):
         self.ledger.pay("investors", fin.uid, self.cfg.financier.capital_inflow_busd_per_month * fin.sentiment,
                         "capital_inflow")
         for lab in labs:
-            outflow = sum(k.gw * k.price * k.top_share for k in self.contracts_lab[lab.uid] if k.status == "active")
+            outflow = sum([k.gw * k.price * k.top_share for k in self.contracts_lab[lab.uid] if k.status == "active"])
             outflow += lab.p.other_costs_busd_per_month
             net = outflow - lab.revenue_busd
             lab.burn_busd = 0.7 * lab.burn_busd + 0.3 * max(net, 0.0)
