@@ -23,7 +23,8 @@ class Firm(mesa.Agent):
         self.losses_from: dict[str, float] = {}   # defaulted counterparty -> loss this month and recent
         self.revenue_busd = 0.0           # revenue this month
         self._debt: float | None = None   # cached outstanding debt; None when a loan of it changed
-        model.ledger.open(uid)
+        self._ledger = model.ledger
+        self._account = model.ledger.open(uid)   # its index in the ledger: cash is read many times a month
 
     @property
     def defaulted(self) -> bool:
@@ -45,7 +46,7 @@ class Firm(mesa.Agent):
 
     @property
     def cash_busd(self) -> float:
-        return self.model.ledger.balance(self.uid)
+        return self._ledger.balances[self._account]
 
     @property
     def debt_busd(self) -> float:
@@ -60,7 +61,7 @@ class Firm(mesa.Agent):
 
     def pay(self, dst: str, amount: float, kind: str, ref: str = "") -> float:
         """Pay ``amount`` to ``dst``; what cannot be paid is recorded as unpaid (a distress signal)."""
-        paid = self.model.ledger.pay(self.uid, dst, amount, kind, ref)
+        paid = self._ledger.pay(self.uid, dst, amount, kind, ref)
         short = amount - paid
         if short > 1e-9:
             self.unpaid_busd += short

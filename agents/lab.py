@@ -158,8 +158,8 @@ class Lab(Firm):
 
     # ---------------------------------------------------------------- credit and funding
     def annual_obligations(self) -> float:
-        return 12.0 * sum(c.gw * c.price * c.top_share for c in self.model.contracts_of_lab(self.uid)
-                          if c.status in ("signed", "active"))
+        return 12.0 * sum([c.gw * c.price * c.top_share for c in self.model.contracts_of_lab(self.uid)
+                           if c.status in ("signed", "active")])
 
     def runway_months(self) -> float:
         return self.cash_busd / self.burn_busd if self.burn_busd > 1e-9 else 60.0

@@ -225,9 +225,9 @@ class Book:
 
     def move(self, rec: Record, status: str) -> None:
         """Change a record's status; raise IllegalTransition if not allowed."""
-        allowed = TRANSITIONS[self.kinds[rec.id]].get(rec.status, set())
-        if status not in allowed:
-            raise IllegalTransition(f"{self.kinds[rec.id]} {rec.id}: {rec.status} -> {status} not allowed")
+        kind = self.kinds[rec.id]
+        if status not in TRANSITIONS[kind].get(rec.status, ()):
+            raise IllegalTransition(f"{kind} {rec.id}: {rec.status} -> {status} not allowed")
         rec.status = status
         rec.history.append((self.tick, status))
         if self.listener is not None:

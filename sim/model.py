@@ -321,8 +321,23 @@ class ComputeMarketModel(mesa.Model):
     def projects_in(self, reg_uid: str, status: str) -> list[Project]:
         return [p for p in self.projects if p.regulator == reg_uid and p.status == status]
 
+    _held_stakes: dict[str, list[Stake]] | None = None   # investor -> held stakes; None after a stake ended
+
     def stakes_of_investor(self, uid: str) -> list[Stake]:
-        return [s for s in self.stakes if s.investor == uid and s.status == "held"]
+        """An investor's held stakes in the order they were taken. Vendor financing reads them several times
+        a month over hundreds of stakes, so they are indexed by investor: ``_equity`` appends to the index,
+        and a stake converted or written off (sim/distress.py) drops it until the next read."""
+        held = self._held_stakes
+        if held is None or self.verify_caches:
+            fresh: dict[str, list[Stake]] = {}
+            for s in self.stakes:
+                if s.status == "held":
+                    fresh.setdefault(s.investor, []).append(s)
+            if held is not None and (held.keys() != fresh.keys()
+                                     or any(list(map(id, held[k])) != list(map(id, v)) for k, v in fresh.items())):
+                raise AssertionError(f"stale index of held stakes: {held} != {fresh}")
+            held = self._held_stakes = fresh
+        return list(held.get(uid, ()))
 
     def guaranteed_loans(self, uid: str) -> list[Loan]:
         return [l for ls in self.loans.values() for l in ls if l.guarantor == uid and l.status == "active"]
@@ -339,12 +354,16 @@ class ComputeMarketModel(mesa.Model):
         return [c for c in self.clouds if c.alive]
 
     # ================================================================== events and unpaid obligations
+    _event_date: tuple[int, str] = (-1, "")   # (tick, date) of the last event: a month's events share one date
+
     def log_event(self, kind: str, party: str, counterparty: str = "", amount_busd: float = 0.0, gw: float = 0.0,
                   detail: str = "") -> None:
-        ym = self._start_ym + self.tick
-        self.event_log.append({"tick": self.tick, "date": f"{ym // 12:04d}-{ym % 12 + 1:02d}", "kind": kind,
-                               "party": party, "counterparty": counterparty, "amount_busd": float(amount_busd),
-                               "gw": float(gw), "detail": detail})
+        t, (memo_tick, date) = self.tick, self._event_date
+        if memo_tick != t:   # formatting the date cost more than the rest of the event
+            date = self.date
+            self._event_date = (t, date)
+        self.event_log.append({"tick": t, "date": date, "kind": kind, "party": party, "counterparty": counterparty,
+                               "amount_busd": float(amount_busd), "gw": float(gw), "detail": detail})
 
     def record_unpaid(self, payer, payee: str, amount: float, kind: str) -> None:
         """An obligation went unpaid: the payee bears the shortfall as a loss from the payer."""
@@ -779,12 +798,15 @@ class ComputeMarketModel(mesa.Model):
         for c in self.clouds:
             for b in c.blocks:
                 dc_load[b.regulator] += b.gw
+        queues: dict[str, list[Project]] = {r: [] for r in self.regulators}   # pipeline per regulator, filing order
         for p in self.projects:
-            if p.status == "construction":
-                dc_load[p.regulator] += p.gw
+            st = p.status
+            if st in PIPELINE:
+                queues[p.regulator].append(p)
+                if st == "construction":
+                    dc_load[p.regulator] += p.gw
         for uid, reg in self.regulators.items():
-            projs = [p for p in self.projects if p.regulator == uid and p.status in PIPELINE]
-            events = process_jurisdiction(reg, projs, self.book, self.tick, self.rng,
+            events = process_jurisdiction(reg, queues[uid], self.book, self.tick, self.rng,
                                           lambda cid: self.clouds_by_id[cid].fleet_gw > 0, dc_load[uid])
             for kind, pr, detail in events:
                 if pr is None:
@@ -910,6 +932,8 @@ class ComputeMarketModel(mesa.Model):
                    share=paid / (valuation + paid))
         self.book.add("stake", st)
         self.stakes.append(st)
+        if self._held_stakes is not None:
+            self._held_stakes.setdefault(investor, []).append(st)
         lab.equity_raised_busd += paid
         lab.valuation_busd = valuation + paid
         self.log_event(kind, lab.uid, investor, paid, 0.0, f"post-money {valuation + paid:.0f}")
@@ -963,10 +987,13 @@ class ComputeMarketModel(mesa.Model):
         chip.cum_revenue_busd += chip.revenue_busd
         chip.cum_gross_profit_busd += chip.revenue_busd - chip.cogs_busd
         per_month = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw
+        in_construction: list[Project] = []
         building: dict[str, list[Project]] = {}
         for pr in self.projects:
-            if pr.status == "construction" and pr.financed and pr.build_left > 0:
-                building.setdefault(pr.cloud, []).append(pr)
+            if pr.status == "construction":
+                in_construction.append(pr)
+                if pr.financed and pr.build_left > 0:
+                    building.setdefault(pr.cloud, []).append(pr)
         for cloud_uid, prs in building.items():   # one payment per cloud; projects advance in filing order
             spends = [pr.gw * per_month / tech.build_months for pr in prs]
             paid = self.clouds_by_id[cloud_uid].pay("construction", sum(spends), "construction")
@@ -978,20 +1005,28 @@ class ComputeMarketModel(mesa.Model):
                 paid -= spend
                 pr.build_left -= 1
                 self.touch(pr)
-        for pr in self.projects:
-            if pr.status != "construction":
+        self._bring_online(in_construction)
+
+    def _bring_online(self, in_construction: list[Project]) -> None:
+        """Built shells go online, in filing order: a project with all its chips as a whole, one with part of
+        them as a tranche. A cloud's fleet aggregates are recomputed once, after its new blocks are in."""
+        grown: dict[str, Cloud] = {}
+        for pr in in_construction:
+            if pr.build_left > 0:
                 continue
             c = self.clouds_by_id[pr.cloud]
-            if pr.build_left <= 0 and pr.chips_delivered >= pr.gw - 1e-6:
+            if pr.chips_delivered >= pr.gw - 1e-6:
                 self.book.move(pr, "operational")
-                pr.online = t
+                pr.online = self.tick
                 pr.efficiency = self.frontier_efficiency
                 c.blocks.append(pr)
-                c.refresh_fleet()
+                grown[c.uid] = c
                 self.gw_brought_online += pr.gw
                 self.log_event("online", c.uid, pr.contract, pr.capex_busd, pr.gw, pr.id)
-            elif pr.build_left <= 0 and pr.chips_delivered >= MIN_TRANCHE_GW:
+            elif pr.chips_delivered >= MIN_TRANCHE_GW:
                 self._tranche_online(pr, c)
+        for c in grown.values():
+            c.refresh_fleet()
 
     def _tranche_online(self, pr: Project, c: Cloud) -> Project:
         """A built shell whose chips are only partly delivered brings the delivered chips online now,
@@ -1028,24 +1063,33 @@ class ComputeMarketModel(mesa.Model):
         for c in self.alive_clouds():
             c.update_expectation(self.spot_price)
         fin = self.financier
-        rev_g = float(np.average([l.revenue_growth() for l in labs], weights=[max(l.revenue_busd, 1e-6) for l in labs])) if labs else -1.0
+        rev_g = self._revenue_weighted_growth(labs) if labs else -1.0
         fin.update(rev_g, self.spot_price / self.full_cost_egw)
         self.ledger.pay("investors", fin.uid, self.cfg.financier.capital_inflow_busd_per_month * fin.sentiment,
                         "capital_inflow")
         for lab in labs:
-            outflow = sum(k.gw * k.price * k.top_share for k in self.contracts_lab[lab.uid] if k.status == "active")
+            outflow = sum([k.gw * k.price * k.top_share for k in self.contracts_lab[lab.uid] if k.status == "active"])
             outflow += lab.p.other_costs_busd_per_month
             net = outflow - lab.revenue_busd
             lab.burn_busd = 0.7 * lab.burn_busd + 0.3 * max(net, 0.0)
         self._record()
 
+    @staticmethod
+    def _revenue_weighted_growth(labs: list[Lab]) -> float:
+        """Labs' revenue growth weighted by revenue (what investors see of the market's growth).
+        The arithmetic of ``np.average(growth, weights=weights)``, without its argument checks."""
+        growth = np.array([l.revenue_growth() for l in labs])
+        weights = np.array([max(l.revenue_busd, 1e-6) for l in labs])
+        return float((growth * weights).sum() / weights.sum())
+
     def _record(self) -> None:
         s, m = self.series, self.monthly
         labs = self.alive_labs()
-        pipeline = {k: 0.0 for k in PIPELINE}
+        pipeline = dict.fromkeys(PIPELINE, 0.0)
         for p in self.projects:
-            if p.status in pipeline:
-                pipeline[p.status] += p.gw
+            st = p.status
+            if st in pipeline:
+                pipeline[st] += p.gw
         op_gw = sum(c.fleet_gw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
         chip = self.chipmaker
         rows = {
@@ -1071,7 +1115,7 @@ class ComputeMarketModel(mesa.Model):
             "chip_price": chip.price(),
             "sentiment": self.financier.sentiment,
             "lab_hhi": hhi(np.array([l.share for l in labs])) if labs else 0.0,
-            "total_debt_busd": sum(l.principal for ls in self.loans.values() for l in ls),
+            "total_debt_busd": sum([l.principal for ls in self.loans.values() for l in ls]),
             "frontier_quality": max((l.quality for l in labs), default=0.0),
         }
         if not s:
@@ -1087,20 +1131,23 @@ class ComputeMarketModel(mesa.Model):
             for c in self.clouds:
                 a[(c.uid, "capex_busd")] = []
             a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
-            self._agent_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs + self.clouds]
-        for f, (cash, debt, rev, cap, qual, share) in self._agent_rows:
+            self._lab_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs]
+            self._cloud_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.clouds]
+        for f, cash, debt, rev, cap, qual, share in self._lab_rows:
             alive = f.alive
             cash(float(f.cash_busd))
             debt(float(f.debt_busd))
             rev(float(f.revenue_busd))
-            if f.kind == "cloud":
-                cap(float(f.fleet_gw))
-                qual(nan)
-                share(nan if alive else 0.0)
-            else:
-                cap(float(f.have_egw) if alive else 0.0)
-                qual(float(f.quality))
-                share(float(f.share) if alive else 0.0)
+            cap(float(f.have_egw) if alive else 0.0)
+            qual(float(f.quality))
+            share(float(f.share) if alive else 0.0)
+        for f, cash, debt, rev, cap, qual, share in self._cloud_rows:
+            cash(float(f.cash_busd))
+            debt(float(f.debt_busd))
+            rev(float(f.revenue_busd))
+            cap(float(f.fleet_gw))
+            qual(nan)
+            share(nan if f.alive else 0.0)
         capex = m["capex_by_cloud"]
         for c in self.clouds:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
             a[(c.uid, "capex_busd")].append(float(capex.get(c.uid, 0.0)))

@@ -36,17 +36,18 @@ def process_jurisdiction(reg, projects: list[Project], book: Book, tick: int, rn
         reg.moratorium_until = tick + p.moratorium_months
         events.append(("moratorium", None, f"{reg.uid} for {p.moratorium_months} months at load share {reg.pressure:.2f}"))
 
-    # announced projects join the queue
+    # announced projects join the queue; those whose review time has elapsed are due for a decision
+    due: list[Project] = []
     for pr in projects:
         if pr.status == "announced":
             book.move(pr, "permitting")
             pr.stage_due = tick + int(round(reg.review_months(incumbent(pr.cloud))))
+        if pr.status == "permitting" and pr.stage_due <= tick:
+            due.append(pr)
 
     if not reg.in_moratorium(tick):
         budget = p.throughput_gw_per_month
-        for pr in projects:   # list order = filing order (FIFO)
-            if pr.status != "permitting" or pr.stage_due > tick:
-                continue
+        for pr in due:   # list order = filing order (FIFO)
             if budget <= 0:
                 break
             budget -= pr.gw
