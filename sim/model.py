@@ -9,6 +9,7 @@ in sim/distress.py. Every payment goes through the ledger (sim/ledger.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import fmean
 from typing import Any, Mapping, Sequence
 
 import mesa
@@ -551,13 +552,13 @@ class ComputeMarketModel(mesa.Model):
         Returns the EGW each seller sold."""
         bought: dict[str, float] = {}      # all spot compute bought, by lab
         trained: dict[str, float] = {}     # of which rented for training
-        for lab, q, tr in zip(buyers, res.bought, for_training):
+        for lab, q, tr in zip(buyers, res.bought.tolist(), for_training):
             if q > 0:
                 bought[lab.uid] = bought.get(lab.uid, 0.0) + q
                 if tr:
                     trained[lab.uid] = trained.get(lab.uid, 0.0) + q
         sold_by: dict[str, float] = {}
-        for s, q in zip(sellers, res.sold):
+        for s, q in zip(sellers, res.sold.tolist()):
             if q > 0:
                 sold_by[s.uid] = sold_by.get(s.uid, 0.0) + q
         for lab in labs:
@@ -779,7 +780,7 @@ class ComputeMarketModel(mesa.Model):
         labs = self.alive_labs()
         if not labs:
             return
-        g = np.mean([l.growth_estimate() for l in labs])
+        g = fmean([l.growth_estimate() for l in labs])
         horizon = (self.cfg.technology.build_months + 12) / 12.0
         projected = self.demand_egw * (1.0 + g) ** horizon
         fe = self.frontier_efficiency
@@ -954,7 +955,7 @@ class ComputeMarketModel(mesa.Model):
             req = np.array([sum(o.remaining for o in by_cloud[c]) for c in cids])
             prio = np.array([c in chip.p.partners for c in cids])
             alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
-            for cid, a in zip(cids, alloc):
+            for cid, a in zip(cids, alloc.tolist()):
                 for o in by_cloud[cid]:
                     if a <= 1e-12:
                         break
@@ -1076,11 +1077,9 @@ class ComputeMarketModel(mesa.Model):
 
     @staticmethod
     def _revenue_weighted_growth(labs: list[Lab]) -> float:
-        """Labs' revenue growth weighted by revenue (what investors see of the market's growth).
-        The arithmetic of ``np.average(growth, weights=weights)``, without its argument checks."""
-        growth = np.array([l.revenue_growth() for l in labs])
-        weights = np.array([max(l.revenue_busd, 1e-6) for l in labs])
-        return float((growth * weights).sum() / weights.sum())
+        """Labs' revenue growth weighted by revenue (what investors see of the market's growth)."""
+        weights = [max(l.revenue_busd, 1e-6) for l in labs]
+        return sum([l.revenue_growth() * w for l, w in zip(labs, weights)]) / sum(weights)
 
     def _record(self) -> None:
         s, m = self.series, self.monthly
