@@ -50,6 +50,18 @@ class Cloud(Firm):
         self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
         self.oldest_online = oldest
 
+    def add_block(self, block) -> None:
+        """A block came online: append it and add its figures to the fleet totals. ``refresh_fleet`` sums
+        the blocks in list order, so adding the newest block last gives exactly the same totals without
+        walking a fleet of a few hundred blocks every month."""
+        self.blocks.append(block)
+        gw = self.fleet_gw + block.gw
+        egw = self.fleet_egw + block.gw * block.efficiency
+        self.fleet_gw, self.fleet_egw = gw, egw
+        self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
+        if block.online < self.oldest_online:
+            self.oldest_online = block.online
+
     @property
     def book_value_busd(self) -> float:
         """Depreciated cost of its operational fleet (straight line over the accelerator life), cached per month."""

@@ -978,7 +978,7 @@ class ComputeMarketModel(mesa.Model):
             gw_total = sum(gw for _, gw, _ in items)
             for pr, gw, _ in items:
                 pr.chips_delivered += gw
-                self.touch(pr)
+            self.touch(items[0][0])   # all its projects: one invalidation of the cloud's position
             chip.revenue_busd += paid
             chip.delivered_gw += gw_total
             chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
@@ -1005,13 +1005,12 @@ class ComputeMarketModel(mesa.Model):
                     break
                 paid -= spend
                 pr.build_left -= 1
-                self.touch(pr)
+            self.touch(prs[0])   # progress on any of its projects moves the cloud's position: one invalidation
         self._bring_online(in_construction)
 
     def _bring_online(self, in_construction: list[Project]) -> None:
         """Built shells go online, in filing order: a project with all its chips as a whole, one with part of
-        them as a tranche. A cloud's fleet aggregates are recomputed once, after its new blocks are in."""
-        grown: dict[str, Cloud] = {}
+        them as a tranche. Each new block is added to its cloud's fleet totals (``Cloud.add_block``)."""
         for pr in in_construction:
             if pr.build_left > 0:
                 continue
@@ -1020,14 +1019,11 @@ class ComputeMarketModel(mesa.Model):
                 self.book.move(pr, "operational")
                 pr.online = self.tick
                 pr.efficiency = self.frontier_efficiency
-                c.blocks.append(pr)
-                grown[c.uid] = c
+                c.add_block(pr)
                 self.gw_brought_online += pr.gw
                 self.log_event("online", c.uid, pr.contract, pr.capex_busd, pr.gw, pr.id)
             elif pr.chips_delivered >= MIN_TRANCHE_GW:
                 self._tranche_online(pr, c)
-        for c in grown.values():
-            c.refresh_fleet()
 
     def _tranche_online(self, pr: Project, c: Cloud) -> Project:
         """A built shell whose chips are only partly delivered brings the delivered chips online now,
@@ -1045,8 +1041,7 @@ class ComputeMarketModel(mesa.Model):
         pr.capex_busd -= part.capex_busd
         pr.chips_delivered = 0.0
         self.touch(pr)
-        c.blocks.append(part)
-        c.refresh_fleet()
+        c.add_block(part)
         self.gw_brought_online += gw
         self.log_event("online", c.uid, pr.contract, part.capex_busd, gw, f"{part.id} (tranche of {pr.id})")
         return part
