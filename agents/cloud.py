@@ -5,7 +5,7 @@ from __future__ import annotations
 from agents.base import Firm
 from sim.config import Cloud as CloudParams
 from sim.economics import cloud_spot_ask, default_probability, offtake_quote
-from sim.positions import Position, compute_position, open_contract_gw, positions_close
+from sim.positions import Position, compute_position, free_pipeline_gw, open_contract_gw, positions_close
 
 
 class Cloud(Firm):
@@ -89,6 +89,13 @@ class Cloud(Firm):
         is extended by it with the sums a fresh pass would make (no recomputation)."""
         if self._pos is not None:
             self._pos = compute_position((pr,), *self._build_costs(), start=self._pos)
+
+    def spec_projects_contracted(self) -> None:
+        """Some of its spec projects were tied to a new contract. That moves only the free part of its
+        pipeline (what is built, paid for and owed stays the same), so a cached position keeps its other
+        sums and has that one recomputed, instead of a whole fresh pass at the next read."""
+        if self._pos is not None:
+            self._pos = self._pos._replace(free_pipeline_gw=free_pipeline_gw(self.model.projects_of(self.uid)))
 
     def _build_costs(self) -> tuple[float, int]:
         """(shell and fit-out $B per GW, build months): what a position is computed with."""

@@ -751,13 +751,16 @@ class ComputeMarketModel(mesa.Model):
             self.monthly["new_contracts"].append(k)
             # capacity for it: first unallocated spec projects, then new projects
             need = gw - max(cloud.fleet_gw - cloud.committed_gw() + gw, 0.0)
+            tied = False
             for pr in self.projects_of(cloud.uid):
                 if need <= 1e-9:
                     break
                 if pr.status in PIPELINE and not pr.contract:
                     pr.contract = k.id
-                    self.touch(pr)
+                    tied = True
                     need -= pr.gw
+            if tied:
+                cloud.spec_projects_contracted()   # its position changes in the free pipeline only
             while need > 0.05 and cloud.land_left_gw() > 0.05:
                 size = min(need, cloud.p.max_project_gw, cloud.land_left_gw())
                 self._announce(cloud, size, contract=k.id)

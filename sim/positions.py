@@ -101,6 +101,16 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
     return Position(pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3)
 
 
+def free_pipeline_gw(projects: Iterable[Project]) -> float:
+    """Pipeline GW not tied to a contract: the ``free_pipeline_gw`` of :func:`compute_position`, summed in
+    the same order, so it can be refreshed alone when spec projects are tied to a new contract."""
+    free = 0.0
+    for pr in projects:
+        if pr.status in PIPELINE and not pr.contract:
+            free += pr.gw
+    return free
+
+
 def outstanding_debt(loans: Iterable[Loan]) -> float:
     """Principal outstanding on a firm's loans, $B."""
     return sum([l.principal for l in loans])

@@ -3,7 +3,7 @@
 import pytest
 
 from sim.ledger import Contract, Project
-from sim.positions import compute_position, open_contract_gw, remaining_shell_and_chips
+from sim.positions import compute_position, free_pipeline_gw, open_contract_gw, remaining_shell_and_chips
 
 SHELL = 12.0     # shell + other capex, $B per GW
 BUILD = 10       # build months
@@ -51,3 +51,18 @@ def test_position_extended_by_a_new_project_equals_a_fresh_pass():
     new = Project("P4", "announced", gw=0.9, contract="C2")
     extended = compute_position([new], SHELL, BUILD, start=compute_position(projects, SHELL, BUILD))
     assert extended == compute_position(projects + [new], SHELL, BUILD)   # bit for bit, not approximately
+
+
+def test_free_pipeline_refreshed_alone_equals_a_fresh_pass():
+    """Spec projects tied to a contract: the position with only its free pipeline recomputed is the fresh one."""
+    projects = [
+        Project("P1", "permitting", gw=0.7),
+        Project("P2", "construction", gw=1.3, financed=True, build_left=3, capex_busd=17.0),
+        Project("P3", "announced", gw=0.1),
+        Project("P4", "operational", gw=2.0),                               # not pipeline
+    ]
+    before = compute_position(projects, SHELL, BUILD)
+    projects[0].contract = "C9"
+    after = before._replace(free_pipeline_gw=free_pipeline_gw(projects))
+    assert after == compute_position(projects, SHELL, BUILD)               # bit for bit
+    assert after.free_pipeline_gw == 1.3 + 0.1
