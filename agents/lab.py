@@ -128,11 +128,12 @@ class Lab(Firm):
 
     def committed_egw(self, frontier_eff: float) -> float:
         """Compute it owns or has contracted, including contracts not yet delivered."""
-        tot = self.own_egw
+        tot, clouds = self.own_egw, self.model.clouds_by_id
         for c in self.model.contracts_of_lab(self.uid):
-            if c.status == "active":
-                tot += c.gw * self.model.clouds_by_id[c.cloud].fleet_efficiency
-            elif c.status == "signed":
+            st = c.status
+            if st == "active":     # delivered on its cloud's fleet, at that fleet's efficiency
+                tot += c.gw * clouds[c.cloud].fleet_efficiency
+            elif st == "signed":   # to be built: frontier chips
                 tot += c.gw * frontier_eff
         return tot
 

@@ -136,7 +136,8 @@ class ComputeMarketModel(mesa.Model):
         self.projects: list[Project] = []
         self._projects_by_cloud: dict[str, list[Project]] = {}
         self.chip_orders: list[ChipOrder] = []
-        self.deliveries: list[tuple[int, Project, float, float]] = []
+        # chips allocated and in transit, by the month they arrive: (project, GW, price) in allocation order
+        self.deliveries: dict[int, list[tuple[Project, float, float]]] = {}
         self.gw_brought_online = 0.0
         self.gw_retired = 0.0
         self.gw_liquidated_away = 0.0
@@ -958,6 +959,7 @@ class ComputeMarketModel(mesa.Model):
             req = np.array([sum(o.remaining for o in by_cloud[c]) for c in cids])
             prio = np.array([c in chip.p.partners for c in cids])
             alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
+            arriving = self.deliveries.setdefault(t + chip.p.delivery_lag_months, [])
             for cid, a in zip(cids, alloc.tolist()):
                 for o in by_cloud[cid]:
                     if a <= 1e-12:
@@ -965,14 +967,13 @@ class ComputeMarketModel(mesa.Model):
                     take = min(a, o.remaining)
                     o.remaining -= take
                     a -= take
-                    self.deliveries.append((t + chip.p.delivery_lag_months, o.project, take, o.price))
+                    arriving.append((o.project, take, o.price))
         chip.reprice()
-        due = [d for d in self.deliveries if d[0] <= t]
-        self.deliveries = [d for d in self.deliveries if d[0] > t]
+        due = self.deliveries.pop(t, [])   # the lag is never negative: nothing is due before this month
         chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
         bills: dict[str, list[tuple[Project, float, float]]] = {}
         capex_by_cloud = self.monthly["capex_by_cloud"]   # chips + construction paid this month, per cloud
-        for _, pr, gw, price in due:
+        for pr, gw, price in due:
             if pr.status == "construction":
                 bills.setdefault(pr.cloud, []).append((pr, gw, price))
         for cloud_uid, items in bills.items():   # one invoice per cloud per month
@@ -1082,11 +1083,17 @@ class ComputeMarketModel(mesa.Model):
     def _record(self) -> None:
         s, m = self.series, self.monthly
         labs = self.alive_labs()
-        pipeline = dict.fromkeys(PIPELINE, 0.0)
+        announced = permitting = interconnection = construction = 0.0   # GW per pipeline stage, filing order
         for p in self.projects:
             st = p.status
-            if st in pipeline:
-                pipeline[st] += p.gw
+            if st == "construction":
+                construction += p.gw
+            elif st == "permitting":
+                permitting += p.gw
+            elif st == "interconnection":
+                interconnection += p.gw
+            elif st == "announced":
+                announced += p.gw
         op_gw = sum(c.fleet_gw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
         chip = self.chipmaker
         rows = {
@@ -1100,10 +1107,10 @@ class ComputeMarketModel(mesa.Model):
             "served_egw": m["served"],
             "unmet_demand_egw": m["unmet"],
             "operational_egw": m["operational_egw"],
-            "gw_announced": pipeline["announced"],
-            "gw_permitting": pipeline["permitting"],
-            "gw_interconnection": pipeline["interconnection"],
-            "gw_construction": pipeline["construction"],
+            "gw_announced": announced,
+            "gw_permitting": permitting,
+            "gw_interconnection": interconnection,
+            "gw_construction": construction,
             "gw_operational": op_gw,
             "chip_backlog_gw": chip.backlog_gw(),
             "chip_output_gw": chip.output_gw,
