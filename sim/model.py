@@ -803,13 +803,15 @@ class ComputeMarketModel(mesa.Model):
         for c in self.clouds:
             for b in c.blocks:
                 dc_load[b.regulator] += b.gw
-        queues: dict[str, list[Project]] = {r: [] for r in self.regulators}   # pipeline per regulator, filing order
+        # projects before construction per regulator, filing order (those under construction are past
+        # the regulator: they only add to the load)
+        queues: dict[str, list[Project]] = {r: [] for r in self.regulators}
         for p in self.projects:
             st = p.status
-            if st in PIPELINE:
+            if st == "construction":
+                dc_load[p.regulator] += p.gw
+            elif st in PIPELINE:
                 queues[p.regulator].append(p)
-                if st == "construction":
-                    dc_load[p.regulator] += p.gw
         for uid, reg in self.regulators.items():
             events = process_jurisdiction(reg, queues[uid], self.book, self.tick, self.rng,
                                           lambda cid: self.clouds_by_id[cid].fleet_gw > 0, dc_load[uid])
