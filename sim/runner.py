@@ -1,16 +1,16 @@
 """Run one world from a config and a seed, and return its tables.
 
-The tables are built column by column as Arrow arrays and handed over as pandas
-frames whose text columns are Arrow-backed, so the batch worker's conversion back
-to Arrow copies no strings. A run's tables hold ~16,000 rows, most of them
-repeats of a few hundred distinct texts (dates, variable and agent names); they
-are written as indices into a short dictionary and decoded in one step instead
-of as ~16,000 Python strings per column.
+The tables are built column by column as Arrow tables, the form the batch store
+writes; pandas views of them are made on first use. A run's tables hold ~16,000
+rows, most of them repeats of a few hundred distinct texts (dates, variable and
+agent names); those are written as indices into a short dictionary and decoded
+in one step instead of as ~16,000 Python strings per column.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -31,8 +31,18 @@ class RunResult:
     """Outcomes (flat dict), long-format time series and the event log of one run."""
 
     outcomes: dict[str, Any]
-    timeseries: pd.DataFrame
-    events: pd.DataFrame
+    timeseries_table: pa.Table
+    events_table: pa.Table
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """The time series as a pandas frame (see :func:`timeseries_frame`)."""
+        return self.timeseries_table.to_pandas()
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log as a pandas frame (see :func:`events_frame`)."""
+        return self.events_table.to_pandas()
 
 
 def simulate(cfg: ScenarioConfig, seed: int, months: int | None = None) -> ComputeMarketModel:
@@ -56,7 +66,7 @@ def recorded_ticks(months: int, every: int) -> np.ndarray:
     return ticks
 
 
-def timeseries_frame(model: ComputeMarketModel, every: int = 1) -> pd.DataFrame:
+def timeseries_table(model: ComputeMarketModel, every: int = 1) -> pa.Table:
     """Long-format time series (market and agents), one row per recorded month and variable.
 
     Rows go series by series (the market's first, then each agent's), months in order within each.
@@ -73,24 +83,31 @@ def timeseries_frame(model: ComputeMarketModel, every: int = 1) -> pd.DataFrame:
         "variable": _decoded([var for _, var in keys], series_of_row),
         "agent": _decoded([agent for agent, _ in keys], series_of_row),
         "value": values,
-    }).to_pandas()
+    })
+
+
+def events_table(model: ComputeMarketModel) -> pa.Table:
+    """The event log, one row per event in the order they happened."""
+    log = model.event_log
+    return pa.table({name: pa.array([event[name] for event in log], _EVENT_TYPES.get(name, pa.string()))
+                     for name in EVENT_COLUMNS})
+
+
+def timeseries_frame(model: ComputeMarketModel, every: int = 1) -> pd.DataFrame:
+    """:func:`timeseries_table` as a pandas frame."""
+    return timeseries_table(model, every).to_pandas()
 
 
 def events_frame(model: ComputeMarketModel) -> pd.DataFrame:
-    """The event log, one row per event in the order they happened."""
-    log = model.event_log
-    if not log:  # no rows to infer text columns from: the types pandas gives an empty log
-        df = pd.DataFrame(log, columns=EVENT_COLUMNS)
-        return df.astype({"tick": "int32", "amount_busd": "float64", "gw": "float64"})
-    return pa.table({name: pa.array([event[name] for event in log], _EVENT_TYPES.get(name, pa.string()))
-                     for name in EVENT_COLUMNS}).to_pandas()
+    """:func:`events_table` as a pandas frame."""
+    return events_table(model).to_pandas()
 
 
 def run_world(cfg: ScenarioConfig, seed: int, months: int | None = None, record_every: int | None = None) -> RunResult:
     """Run one world. The result depends only on ``cfg`` and ``seed``."""
     model = simulate(cfg, seed, months)
     every = record_every or cfg.record.every
-    return RunResult(model.outcomes(), timeseries_frame(model, every), events_frame(model))
+    return RunResult(model.outcomes(), timeseries_table(model, every), events_table(model))
 
 
 def _decoded(labels: list[str], indices: np.ndarray) -> pa.Array:

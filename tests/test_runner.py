@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.runner import (EVENT_COLUMNS, TS_COLUMNS, events_frame, model_dates, recorded_ticks, simulate,
+from sim.runner import (EVENT_COLUMNS, TS_COLUMNS, events_frame, model_dates, recorded_ticks, run_world, simulate,
                         timeseries_frame)
 
 
@@ -48,3 +48,11 @@ def test_an_empty_event_log_keeps_the_columns(world, monkeypatch):
     monkeypatch.setattr(world, "event_log", [])
     ev = events_frame(world)
     assert list(ev.columns) == EVENT_COLUMNS and len(ev) == 0 and ev["tick"].dtype == np.int32
+
+
+def test_a_run_result_holds_arrow_tables_with_pandas_views(baseline):
+    result = run_world(baseline, 5, months=6)
+    assert result.timeseries_table.column_names == TS_COLUMNS
+    assert result.events_table.column_names == EVENT_COLUMNS
+    pd.testing.assert_frame_equal(result.timeseries, result.timeseries_table.to_pandas())
+    assert result.events is result.events  # made once, on first use
