@@ -132,10 +132,11 @@ class BatchStore:
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         if previous is not None:
             manifest["started"] = previous.get("started", manifest.get("started"))
+        self.close()  # the long tables restart from run 0 with the committed parts
         self._drop_orphans()
         self.write_manifest(manifest)
         committed = self._committed()
-        self._unstreamed = dict(committed)
+        self._next_run, self._unstreamed = 0, dict(committed)
         return {i for first, last in committed for i in range(first, last + 1)}
 
     def write_chunk(self, result: ChunkResult) -> None:
