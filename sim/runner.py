@@ -1,7 +1,8 @@
 """Run one world from a config and a seed, and return its tables.
 
 The tables are built column by column as Arrow tables, the form the batch store
-writes; pandas views of them are made on first use. A run's tables hold ~16,000
+writes (a missing value, NaN, is a null there); pandas views of them are made on
+first use. A run's tables hold ~16,000
 rows, most of them repeats of a few hundred distinct texts (dates, variable and
 agent names); those are written as indices into a short dictionary and decoded
 in one step instead of as ~16,000 Python strings per column.
@@ -82,14 +83,15 @@ def timeseries_table(model: ComputeMarketModel, every: int = 1) -> pa.Table:
         "date": _decoded(model_dates(model, ticks), np.tile(np.arange(n_ticks, dtype=np.int32), n_series)),
         "variable": _decoded([var for _, var in keys], series_of_row),
         "agent": _decoded([agent for agent, _ in keys], series_of_row),
-        "value": values,
+        "value": pa.array(values, from_pandas=True),  # NaN (not recorded, e.g. a dead firm) as null
     })
 
 
 def events_table(model: ComputeMarketModel) -> pa.Table:
     """The event log, one row per event in the order they happened."""
     log = model.event_log
-    return pa.table({name: pa.array([event[name] for event in log], _EVENT_TYPES.get(name, pa.string()))
+    return pa.table({name: pa.array([event[name] for event in log], _EVENT_TYPES.get(name, pa.string()),
+                                    from_pandas=True)  # NaN as null, as the batch store keeps it
                      for name in EVENT_COLUMNS})
 
 

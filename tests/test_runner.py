@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.runner import (EVENT_COLUMNS, TS_COLUMNS, events_frame, model_dates, recorded_ticks, run_world, simulate,
-                        timeseries_frame)
+                        timeseries_frame, timeseries_table)
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +56,10 @@ def test_a_run_result_holds_arrow_tables_with_pandas_views(baseline):
     assert result.events_table.column_names == EVENT_COLUMNS
     pd.testing.assert_frame_equal(result.timeseries, result.timeseries_table.to_pandas())
     assert result.events is result.events  # made once, on first use
+
+
+def test_a_missing_value_is_null_in_the_table_and_nan_in_the_frame(world):
+    """As the batch store keeps it: a value never recorded (e.g. a cloud's model quality) is a null."""
+    table, frame = timeseries_table(world), timeseries_frame(world)
+    assert frame["value"].isna().any()
+    assert table["value"].null_count == frame["value"].isna().sum()
