@@ -19,6 +19,9 @@ sensitive than wall time to other work on the machine):
            processes, collecting the model's DataCollector every month, versus
            our batch (which records a superset: every market and agent series,
            events and outcomes, written to Parquet)
+- overhead: CPU milliseconds per run outside the model's months (outcomes, the
+           run's tables, part files, Parquet), from a 1-worker batch that runs
+           in one process; CPU time, so other work on the machine moves it little
 
 Targets are printed next to the numbers; the script does not fail on a miss.
 """
@@ -54,6 +57,36 @@ MESA_SCRIPT = textwrap.dedent("""
                                  rng=design.seed_list(), max_steps=design.base_config.meta.months,
                                  number_processes=workers, data_collection_period=1, display_progress=False)
         print(len(results))
+""")
+
+
+OVERHEAD_SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    import sim.runner
+    from experiments.batch import run_batch
+    from experiments.design import load_design
+
+    model_cpu = 0.0
+    simulate = sim.runner.simulate
+
+    def timed_simulate(*args, **kwargs):
+        global model_cpu
+        started = time.process_time()
+        try:
+            return simulate(*args, **kwargs)
+        finally:
+            model_cpu += time.process_time() - started
+
+    if __name__ == "__main__":
+        runs, out = int(sys.argv[1]), sys.argv[2]
+        sim.runner.simulate = timed_simulate  # workers=1 runs in this process
+        design = load_design("baseline", runs=runs)
+        started = time.process_time()
+        run_batch(design, out, workers=1, overwrite=True, progress=False)
+        total = time.process_time() - started
+        print(json.dumps({"runs": runs, "cpu_s": round(total, 2), "model_cpu_s": round(model_cpu, 2),
+                          "overhead_ms_per_run": round((total - model_cpu) / runs * 1000, 1),
+                          "model_ms_per_run": round(model_cpu / runs * 1000, 1)}))
 """)
 
 
@@ -120,6 +153,17 @@ def mesa_batch(runs: int, workers: int, tmp: Path) -> dict:
     return result
 
 
+def overhead(runs: int, tmp: Path) -> dict:
+    """CPU per run outside the model's months, from a 1-worker batch in a fresh process."""
+    script = tmp / "overhead.py"
+    script.write_text(OVERHEAD_SCRIPT)
+    out = subprocess.run([PYTHON, str(script), str(runs), str(tmp / "overhead")], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if out.returncode != 0:
+        raise RuntimeError(f"overhead script failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def show(title: str, rows: dict[str, dict], verdict: str) -> None:
     print(f"\n== {title}")
     for label, r in rows.items():
@@ -132,8 +176,9 @@ def show(title: str, rows: dict[str, dict], verdict: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=("main", "speedup", "memory", "mesa"),
-                        default=["main", "speedup", "memory", "mesa"])
+    parser.add_argument("--only", nargs="+", choices=("main", "speedup", "memory", "mesa", "overhead"),
+                        default=["main", "speedup", "memory", "mesa", "overhead"])
+    parser.add_argument("--overhead-runs", type=int, default=100, help="runs in the overhead measure")
     parser.add_argument("--quick", action="store_true", help="a tenth of the runs (a smoke test of the script)")
     parser.add_argument("--months", type=int, help="override the horizon (default: the scenario's)")
     parser.add_argument("--mesa-runs", type=int, default=500, help="runs in the mesa.batch_run comparison")
@@ -180,6 +225,12 @@ def main() -> None:
             show(f"{runs} runs, same seeds, 2 processes", {"computemarket batch": ours, "mesa.batch_run": theirs},
                  f"mesa.batch_run / ours: wall {report['mesa']['wall_ratio_mesa_over_ours']:.2f}x, "
                  f"peak memory {report['mesa']['memory_ratio_mesa_over_ours']:.2f}x")
+        if "overhead" in args.only:
+            r = overhead(max(args.overhead_runs // scale, 10), tmp)
+            report["overhead"] = r
+            print(f"\n== CPU per run outside the model ({r['runs']} runs, 1 worker, in one process)")
+            print(f"   overhead {r['overhead_ms_per_run']:.1f} ms per run (model {r['model_ms_per_run']:.1f} ms per run; "
+                  f"total {r['cpu_s']:.1f} s CPU)")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {args.json}")

@@ -81,7 +81,7 @@ def run_batch(design: Design, out_dir: str | Path | None = None, *, backend: str
     store = BatchStore(out_dir if out_dir is not None else default_out_dir(design))
     store.check_target(resume=resume, overwrite=overwrite)
     runner = make_backend(backend, workers=workers, address=address, preload=WORKER_MODULES)
-    with runner:  # Ray starts or joins its cluster here, so a bad --address fails before anything is written
+    with runner, store:  # Ray starts or joins its cluster here, so a bad --address fails before anything is written
         manifest = new_manifest(design, backend=backend, workers=runner.workers)
         done = store.start(manifest, resume=resume, overwrite=overwrite)
         log.info("batch %s: %d runs (%d already finished) on %s with %d workers -> %s",

@@ -7,15 +7,21 @@ Layout of ``results/<name>/`` (docs/interfaces.md, DESIGN.md section 6)::
         timeseries-000000040-000000079.arrow
         events-000000040-000000079.arrow
         runs-000000040-000000079.arrow      written last: the chunk's commit mark
+        .timeseries.parquet.partial  .events.parquet.partial   the long tables so far
     runs.parquet  timeseries.parquet  events.parquet      at the end
 
 Every file is written to a temporary name and moved into place with
 ``os.replace``, so a reader (or a resumed batch) never sees half a file. A
 killed batch loses only the chunks in flight: ``--resume`` keeps every chunk
-with a runs part and drops orphans. The finish streams parts in run order into
-the final Parquet files, so memory stays flat in the number of runs, and cuts
-row groups at run boundaries chosen by content alone, so the files are
-byte-identical whatever the worker count, chunking or backend.
+with a runs part and drops orphans (the partial long tables among them).
+
+The long tables are streamed into their final Parquet files while the batch
+runs: a chunk is appended as soon as every run before it is, straight from
+memory when it arrives in order and from its parts otherwise, so the Parquet
+encoding overlaps the simulation instead of following it, and memory stays
+flat in the number of runs. Row groups are cut at run boundaries chosen by
+content alone, so the files are byte-identical whatever the worker count,
+chunking or backend.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ log = logging.getLogger(__name__)
 PARTS = ".parts"
 MANIFEST = "manifest.json"
 FINAL_FILES = ("runs.parquet", "timeseries.parquet", "events.parquet")
+LONG_TABLES = {"timeseries": TIMESERIES_SCHEMA, "events": EVENTS_SCHEMA}
 ROW_GROUP_ROWS = 250_000
 """Target rows per row group of the long tables (cut at the next run boundary)."""
 COMPRESSION = "zstd"
@@ -58,6 +65,12 @@ class BatchStore:
     def __init__(self, out_dir: str | Path):
         self.out_dir = Path(out_dir)
         self.parts_dir = self.out_dir / PARTS
+        self._streams = {kind: _LongTable(self.parts_dir / f".{kind}.parquet.partial", schema)
+                         for kind, schema in LONG_TABLES.items()}
+        self._next_run = 0
+        """The first run not yet appended to the long tables."""
+        self._unstreamed: dict[int, int] = {}
+        """Committed chunks not yet appended: first run -> last run."""
 
     # ------------------------------------------------------------------ checks (no writes)
     def check_target(self, *, resume: bool, overwrite: bool) -> None:
@@ -119,16 +132,35 @@ class BatchStore:
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         if previous is not None:
             manifest["started"] = previous.get("started", manifest.get("started"))
+        self.close()  # the long tables restart from run 0 with the committed parts
         self._drop_orphans()
         self.write_manifest(manifest)
-        return {i for first, last in self._committed() for i in range(first, last + 1)}
+        committed = self._committed()
+        self._next_run, self._unstreamed = 0, dict(committed)
+        return {i for first, last in committed for i in range(first, last + 1)}
 
     def write_chunk(self, result: ChunkResult) -> None:
-        """Store one chunk's tables as part files; the runs part, written last, commits the chunk."""
+        """Store one chunk's tables as part files; the runs part, written last, commits the chunk.
+
+        Then append to the long tables every chunk that now continues them, this one included.
+        """
         tag = f"{result.first:09d}-{result.last:09d}"
         _write_ipc(result.timeseries, self.parts_dir / f"timeseries-{tag}.arrow")
         _write_ipc(result.events, self.parts_dir / f"events-{tag}.arrow")
         _write_ipc(pa.Table.from_pylist(result.runs), self.parts_dir / f"runs-{tag}.arrow")
+        self._unstreamed[result.first] = result.last
+        self._stream(arrived=result)
+
+    def close(self) -> None:
+        """Let go of the partial long tables of a batch that did not finish (its parts stay for --resume)."""
+        for stream in self._streams.values():
+            stream.abandon()
+
+    def __enter__(self) -> "BatchStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Write manifest.json atomically."""
@@ -143,9 +175,11 @@ class BatchStore:
         """
         parts = self._committed()
         _check_coverage(parts, manifest["n_runs"])
+        self._unstreamed = {first: last for first, last in parts if first >= self._next_run}
+        self._stream()
         runs = self._merge_runs(parts, parameters, list(outcome_order))
-        self._merge_long("timeseries", parts, TIMESERIES_SCHEMA)
-        self._merge_long("events", parts, EVENTS_SCHEMA)
+        for kind, stream in self._streams.items():
+            stream.finish(self.out_dir / f"{kind}.parquet")
         failed = pc.sum(pc.not_equal(runs["status"], "ok")).as_py() or 0
         outcome_cols = [n for n in runs.column_names
                         if n not in _FIXED_FIRST + _FIXED_LAST and not n.startswith("param.")]
@@ -198,19 +232,54 @@ class BatchStore:
         _atomic_write_parquet(table, self.out_dir / "runs.parquet", row_group_size=max(table.num_rows, 1))
         return table
 
-    def _merge_long(self, kind: str, parts: list[tuple[int, int]], schema: pa.Schema) -> None:
-        """Stream one long table's parts, in run order, into a single Parquet file."""
-        final = self.out_dir / f"{kind}.parquet"
-        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+    def _stream(self, arrived: ChunkResult | None = None) -> None:
+        """Append to the long tables, in run order, every committed chunk that continues them.
+
+        The chunk that just ``arrived`` is taken from memory, the others from their parts.
+        """
+        while self._next_run in self._unstreamed:
+            span = (self._next_run, self._unstreamed.pop(self._next_run))
+            if arrived is not None and (arrived.first, arrived.last) == span:
+                tables = {"timeseries": arrived.timeseries, "events": arrived.events}
+            else:
+                tables = {kind: _read_ipc(self._part(kind, span)) for kind in LONG_TABLES}
+            for kind, stream in self._streams.items():
+                stream.add(tables[kind])
+            self._next_run = span[1] + 1
+
+
+class _LongTable:
+    """One long table's final Parquet file, written run by run under a partial name until the batch ends."""
+
+    def __init__(self, partial: Path, schema: pa.Schema):
+        self.partial, self.schema = partial, schema
+        self._writer: pq.ParquetWriter | None = None
+        self._groups: _RowGroups | None = None
+
+    def add(self, table: pa.Table) -> None:
+        """Append the next runs' rows."""
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.partial, self.schema, compression=COMPRESSION)
+            self._groups = _RowGroups(self._writer)
+        self._groups.add(table.cast(self.schema))
+
+    def finish(self, final: Path) -> None:
+        """Write the last row group and move the file into place as ``final``."""
+        if self._writer is None:  # no rows at all: still a file with the table's columns
+            self.add(self.schema.empty_table())
         try:
-            with pq.ParquetWriter(tmp, schema, compression=COMPRESSION) as writer:
-                groups = _RowGroups(writer)
-                for span in parts:
-                    groups.add(_read_ipc(self._part(kind, span)).cast(schema))
-                groups.close()
-            os.replace(tmp, final)
+            self._groups.close()
         finally:
-            tmp.unlink(missing_ok=True)
+            self._writer.close()
+            self._writer = self._groups = None
+        os.replace(self.partial, final)
+
+    def abandon(self) -> None:
+        """Close and delete the partial file."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = self._groups = None
+        self.partial.unlink(missing_ok=True)
 
 
 class _RowGroups:

@@ -1,18 +1,30 @@
-"""Run one world from a config and a seed, and return its tables."""
+"""Run one world from a config and a seed, and return its tables.
+
+The tables are built column by column as Arrow tables, the form the batch store
+writes (a missing value, NaN, is a null there); pandas views of them are made on
+first use. A run's tables hold ~16,000
+rows, most of them repeats of a few hundred distinct texts (dates, variable and
+agent names); those are written as indices into a short dictionary and decoded
+in one step instead of as ~16,000 Python strings per column.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sim.config import ScenarioConfig
 from sim.model import ComputeMarketModel
 
 EVENT_COLUMNS = ["tick", "date", "kind", "party", "counterparty", "amount_busd", "gw", "detail"]
 TS_COLUMNS = ["tick", "date", "variable", "agent", "value"]
+_EVENT_TYPES = {"tick": pa.int32(), "amount_busd": pa.float64(), "gw": pa.float64()}
+"""Arrow types of the event columns that are not text."""
 
 
 @dataclass
@@ -20,8 +32,18 @@ class RunResult:
     """Outcomes (flat dict), long-format time series and the event log of one run."""
 
     outcomes: dict[str, Any]
-    timeseries: pd.DataFrame
-    events: pd.DataFrame
+    timeseries_table: pa.Table
+    events_table: pa.Table
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """The time series as a pandas frame (see :func:`timeseries_frame`)."""
+        return self.timeseries_table.to_pandas()
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log as a pandas frame (see :func:`events_frame`)."""
+        return self.events_table.to_pandas()
 
 
 def simulate(cfg: ScenarioConfig, seed: int, months: int | None = None) -> ComputeMarketModel:
@@ -37,34 +59,59 @@ def model_dates(model: ComputeMarketModel, ticks: np.ndarray) -> list[str]:
     return [f"{y:04d}-{m + 1:02d}" for y, m in zip(ym // 12, ym % 12)]
 
 
-def timeseries_frame(model: ComputeMarketModel, every: int = 1) -> pd.DataFrame:
-    """Long-format time series (market and agents), one row per recorded month and variable."""
-    n = model.tick
-    ticks = np.arange(0, n, every, dtype=np.int32)
-    if n and ticks[-1] != n - 1:
-        ticks = np.append(ticks, np.int32(n - 1))
-    dates = model_dates(model, ticks)
-    parts = []
-    items = [(("market", k), v) for k, v in model.series.items()] + list(model.agent_series.items())
-    for (agent, var), vals in items:
-        parts.append((agent, var, np.asarray(vals, float)[ticks]))
-    m = len(ticks)
-    return pd.DataFrame({
-        "tick": np.tile(ticks, len(parts)),
-        "date": np.tile(np.array(dates, dtype=object), len(parts)),
-        "variable": np.repeat([p[1] for p in parts], m),
-        "agent": np.repeat([p[0] for p in parts], m),
-        "value": np.concatenate([p[2] for p in parts]) if parts else np.zeros(0),
+def recorded_ticks(months: int, every: int) -> np.ndarray:
+    """The months kept in the time series: every ``every``-th one from 0, and always the last."""
+    ticks = np.arange(0, months, every, dtype=np.int32)
+    if months and ticks[-1] != months - 1:
+        ticks = np.append(ticks, np.int32(months - 1))
+    return ticks
+
+
+def timeseries_table(model: ComputeMarketModel, every: int = 1) -> pa.Table:
+    """Long-format time series (market and agents), one row per recorded month and variable.
+
+    Rows go series by series (the market's first, then each agent's), months in order within each.
+    """
+    ticks = recorded_ticks(model.tick, every)
+    keys = [("market", var) for var in model.series] + list(model.agent_series)
+    history = [*model.series.values(), *model.agent_series.values()]
+    n_series, n_ticks = len(keys), len(ticks)
+    values = np.array(history, dtype=float).reshape(n_series, model.tick)[:, ticks].ravel()
+    series_of_row = np.repeat(np.arange(n_series, dtype=np.int32), n_ticks)
+    return pa.table({
+        "tick": np.tile(ticks, n_series),
+        "date": _decoded(model_dates(model, ticks), np.tile(np.arange(n_ticks, dtype=np.int32), n_series)),
+        "variable": _decoded([var for _, var in keys], series_of_row),
+        "agent": _decoded([agent for agent, _ in keys], series_of_row),
+        "value": pa.array(values, from_pandas=True),  # NaN (not recorded, e.g. a dead firm) as null
     })
 
 
+def events_table(model: ComputeMarketModel) -> pa.Table:
+    """The event log, one row per event in the order they happened."""
+    log = model.event_log
+    return pa.table({name: pa.array([event[name] for event in log], _EVENT_TYPES.get(name, pa.string()),
+                                    from_pandas=True)  # NaN as null, as the batch store keeps it
+                     for name in EVENT_COLUMNS})
+
+
+def timeseries_frame(model: ComputeMarketModel, every: int = 1) -> pd.DataFrame:
+    """:func:`timeseries_table` as a pandas frame."""
+    return timeseries_table(model, every).to_pandas()
+
+
 def events_frame(model: ComputeMarketModel) -> pd.DataFrame:
-    df = pd.DataFrame(model.event_log, columns=EVENT_COLUMNS)
-    return df.astype({"tick": "int32", "amount_busd": "float64", "gw": "float64"})
+    """:func:`events_table` as a pandas frame."""
+    return events_table(model).to_pandas()
 
 
 def run_world(cfg: ScenarioConfig, seed: int, months: int | None = None, record_every: int | None = None) -> RunResult:
     """Run one world. The result depends only on ``cfg`` and ``seed``."""
     model = simulate(cfg, seed, months)
     every = record_every or cfg.record.every
-    return RunResult(model.outcomes(), timeseries_frame(model, every), events_frame(model))
+    return RunResult(model.outcomes(), timeseries_table(model, every), events_table(model))
+
+
+def _decoded(labels: list[str], indices: np.ndarray) -> pa.Array:
+    """``labels[i]`` for every i in ``indices``, as an Arrow text column."""
+    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.string())).dictionary_decode()

@@ -108,6 +108,33 @@ def test_row_groups_do_not_depend_on_chunking(tmp_path, monkeypatch):
         assert meta.read_row_group(g).num_rows % 3 == 0
 
 
+def test_long_tables_stream_in_run_order_whatever_the_arrival(tmp_path, monkeypatch):
+    """Chunks are appended to the long tables as soon as the runs before them are in, from memory or
+    from their parts, and an interrupted batch resumes from its parts: the files are the same."""
+    monkeypatch.setattr(store_mod, "ROW_GROUP_ROWS", 7)
+
+    def batch(name: str, sessions: list[list[tuple[int, int]]]):
+        for i, spans in enumerate(sessions):
+            with BatchStore(tmp_path / name) as store:
+                store.start(manifest(10), resume=i > 0, overwrite=False)
+                for first, last in spans:
+                    store.write_chunk(chunk(first, last))
+                if i == len(sessions) - 1:
+                    store.finish(manifest(10), parameters=[])
+            if i < len(sessions) - 1:  # interrupted: the committed parts stay, the partial long tables go
+                left = [p.name for p in (tmp_path / name / ".parts").iterdir()]
+                assert "runs-000000000-000000002.arrow" in left and not any(n.endswith(".partial") for n in left)
+        return tmp_path / name
+
+    one = batch("one", [[(0, 9)]])
+    mixed = batch("mixed", [[(0, 2), (5, 6), (3, 4), (9, 9), (7, 8)]])
+    resumed = batch("resumed", [[(0, 2), (5, 6)], [(7, 9), (3, 4)]])
+    for f in ("runs.parquet", "timeseries.parquet"):
+        assert (one / f).read_bytes() == (mixed / f).read_bytes() == (resumed / f).read_bytes()
+    run_ids = pq.read_table(one / "timeseries.parquet")["run_id"].to_pylist()
+    assert run_ids == [f"r{i:06d}" for i in range(10) for _ in range(3)]
+
+
 def test_resume_keeps_committed_chunks_and_drops_orphans(tmp_path):
     store = BatchStore(tmp_path / "toy")
     store.start(manifest(6), resume=False, overwrite=False)

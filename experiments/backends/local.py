@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import sys
@@ -22,8 +23,22 @@ _CONTEXT: Any = None  # set once in each worker process by _init_worker
 
 
 def _init_worker(context: Any) -> None:
+    """Once in each worker process, before its first task."""
     global _CONTEXT
     _CONTEXT = context
+    _share_the_cores()
+    gc.freeze()  # the imported modules and the context live as long as the worker: scan them no more
+
+
+def _share_the_cores() -> None:
+    """Keep a worker to one thread: the workers already take every core they are given.
+
+    Arrow would otherwise size its pools to the whole machine, and ``pyarrow.Table.from_pandas``
+    (how a worker hands back a run's tables) would start a pool of threads on every call.
+    """
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
 
 
 def _call(fn: Callable[[Any, T], R], task: T) -> R:
