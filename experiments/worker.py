@@ -99,8 +99,8 @@ def run_one(context: BatchContext, spec: RunSpec) -> tuple[dict[str, Any], pa.Ta
         run_fn = context.run_fn or _default_run_fn()
         result = run_fn(context.config_for(spec), seed=spec.seed)
         outcomes = {name: _scalar(name, value) for name, value in result.outcomes.items()}
-        ts = _with_run_id(result.timeseries, spec.run_id, TIMESERIES_SCHEMA)
-        ev = _with_run_id(result.events, spec.run_id, EVENTS_SCHEMA)
+        ts = _with_run_id(_table(result, "timeseries"), spec.run_id, TIMESERIES_SCHEMA)
+        ev = _with_run_id(_table(result, "events"), spec.run_id, EVENTS_SCHEMA)
     except Exception as exc:  # a failing world must not stop the batch
         row.update(status="failed", error=describe_error(exc))
         return row, None, None
@@ -133,12 +133,21 @@ def _scalar(name: str, value: Any) -> bool | int | float | str:
     raise TypeError(f"outcome {name!r} is {type(value).__name__}, not a number, bool or text")
 
 
+def _table(result: Any, name: str) -> Any:
+    """The result's Arrow table ``name`` when it has one (sim.runner.RunResult), else its pandas frame."""
+    table = getattr(result, f"{name}_table", None)
+    return table if table is not None else getattr(result, name)
+
+
 def _with_run_id(frame: Any, run_id: str, schema: pa.Schema) -> pa.Table:
-    """A run's pandas frame as an Arrow table with the store's column order and types."""
+    """A run's table (Arrow or pandas) with the store's column order and types."""
     names = [f.name for f in schema if f.name != "run_id"]
     if frame is None or len(frame) == 0:
         return schema.empty_table()
-    table = pa.Table.from_pandas(frame[names], preserve_index=False)
+    if isinstance(frame, pa.Table):
+        table = frame.select(names)
+    else:
+        table = pa.Table.from_pandas(frame[names], preserve_index=False)
     table = table.add_column(0, "run_id", pa.array([run_id] * len(frame), pa.string()))
     return table.cast(schema)
 
