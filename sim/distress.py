@@ -153,7 +153,6 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
         amt = price * s.share
         left -= m.ledger.pay(acquirer.uid, s.investor, amt, "acquisition_payment", target.uid)
         m.book.move(s, "converted")
-        m._held_stakes = None
     m.ledger.pay(acquirer.uid, "acquirers_owners", max(left, 0.0), "acquisition_payment", target.uid)
     m.ledger.pay(target.uid, acquirer.uid, target.cash_busd, "merger_cash", target.uid)
     for payee, amt, kind in debts:   # arrears assumed and paid
@@ -232,7 +231,6 @@ def default_firm(m, firm, debts) -> None:
     for s in m.stakes:
         if s.firm == firm.uid and s.status == "held":
             m.book.move(s, "written_off")
-            m._held_stakes = None
             if s.investor == m.chipmaker.uid:
                 m.stats.vendor_losses_busd += s.invested
                 m.chipmaker.vendor_losses_busd += s.invested

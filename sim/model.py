@@ -133,6 +133,7 @@ class ComputeMarketModel(mesa.Model):
         self.contracts_cloud: dict[str, list[Contract]] = {c.uid: [] for c in self.clouds}
         self.loans: dict[str, list[Loan]] = {}
         self.stakes: list[Stake] = []
+        self._held_stakes: dict[str, list[Stake]] | None = None   # investor -> held stakes (stakes_of_investor)
         self.projects: list[Project] = []
         self._projects_by_cloud: dict[str, list[Project]] = {}
         self.chip_orders: list[ChipOrder] = []
@@ -274,6 +275,12 @@ class ComputeMarketModel(mesa.Model):
             f = self.firms_by_id.get(rec.borrower)
             if f is not None:
                 f._debt = None
+        elif kind is Stake:
+            held = self._held_stakes
+            if rec.status != "held":        # converted, written off or transferred: rebuilt at the next read
+                self._held_stakes = None
+            elif held is not None and len(rec.history) < 2:   # just taken: last in the order of taking
+                held.setdefault(rec.investor, []).append(rec)
 
     @staticmethod
     def _position_stage(pr: Project, status: str) -> int:
@@ -323,12 +330,10 @@ class ComputeMarketModel(mesa.Model):
     def projects_in(self, reg_uid: str, status: str) -> list[Project]:
         return [p for p in self.projects if p.regulator == reg_uid and p.status == status]
 
-    _held_stakes: dict[str, list[Stake]] | None = None   # investor -> held stakes; None after a stake ended
-
     def stakes_of_investor(self, uid: str) -> list[Stake]:
         """An investor's held stakes in the order they were taken. Vendor financing reads them several times
-        a month over hundreds of stakes, so they are indexed by investor: ``_equity`` appends to the index,
-        and a stake converted or written off (sim/distress.py) drops it until the next read."""
+        a month over hundreds of stakes, so they are indexed by investor; the book's listener
+        (``_on_record``) appends a new stake and drops the index when a stake ends, until the next read."""
         held = self._held_stakes
         if held is None or self.verify_caches:
             fresh: dict[str, list[Stake]] = {}
@@ -939,8 +944,6 @@ class ComputeMarketModel(mesa.Model):
                    share=paid / (valuation + paid))
         self.book.add("stake", st)
         self.stakes.append(st)
-        if self._held_stakes is not None:
-            self._held_stakes.setdefault(investor, []).append(st)
         lab.equity_raised_busd += paid
         lab.valuation_busd = valuation + paid
         self.log_event(kind, lab.uid, investor, paid, 0.0, f"post-money {valuation + paid:.0f}")
