@@ -84,6 +84,10 @@ class Cloud(Firm):
             pos = self._pos = fresh
         return pos
 
+    def pipeline_changed(self) -> None:
+        """One of its pipeline projects changed (status, progress, chips, cost): drop the cached position."""
+        self._pos = None
+
     def project_indexed(self, pr) -> None:
         """A project of it joined the pipeline index. It comes last in filing order, so a cached position
         is extended by it with the sums a fresh pass would make (no recomputation)."""

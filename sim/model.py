@@ -257,7 +257,7 @@ class ComputeMarketModel(mesa.Model):
             if self._position_stage(rec, prev) != self._position_stage(rec, new):
                 c = self.clouds_by_id.get(rec.cloud)
                 if c is not None:
-                    c._pos = None
+                    c.pipeline_changed()
                 if new not in PIPELINE:   # online or ended: leaves the pipeline index
                     self._projects_ended = True
             if prev == "permitting" or new == "permitting":
@@ -298,7 +298,7 @@ class ComputeMarketModel(mesa.Model):
         if kind is Project:
             c = self.clouds_by_id.get(rec.cloud)
             if c is not None:
-                c._pos = None
+                c.pipeline_changed()
         elif kind is Contract:
             c = self.clouds_by_id.get(rec.cloud)
             if c is not None:
@@ -987,7 +987,7 @@ class ComputeMarketModel(mesa.Model):
             gw_total = sum(gw for _, gw, _ in items)
             for pr, gw, _ in items:
                 pr.chips_delivered += gw
-            self.touch(items[0][0])   # all its projects: one invalidation of the cloud's position
+            self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that got chips
             chip.revenue_busd += paid
             chip.delivered_gw += gw_total
             chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
@@ -1014,7 +1014,7 @@ class ComputeMarketModel(mesa.Model):
                     break
                 paid -= spend
                 pr.build_left -= 1
-            self.touch(prs[0])   # progress on any of its projects moves the cloud's position: one invalidation
+            self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that advanced
         self._bring_online(in_construction)
 
     def _bring_online(self, in_construction: list[Project]) -> None:
