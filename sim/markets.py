@@ -4,8 +4,9 @@
 * :func:`award_offtake` - labs' offtake requests against clouds' bids.
 * :func:`allocate_chips` - the chipmaker's scarce output among orders.
 
-Their cost grows about linearly with the number of orders (no loop over pairs): the offtake
-and chip rules are vectorised with numpy, the spot book is sorted once and walked once. All are
+Their cost grows about linearly with the number of orders (no loop over pairs): the spot book is
+sorted once and walked once, the offtake award walks each request over the clouds once per piece
+(plain Python: a month has a handful of each), and the chip rule is vectorised with numpy. All are
 unit-tested on hand-made books (tests/test_markets.py).
 """
 

@@ -25,7 +25,7 @@ from sim.config import ScenarioConfig, load_scenario
 from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
                            take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
-from sim.markets import allocate_chips, award_offtake, clear_spot
+from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 from sim.positions import OPEN_CONTRACT, PIPELINE
 
@@ -551,7 +551,7 @@ class ComputeMarketModel(mesa.Model):
                 buyers.append(lab); bid_p.append(p); bid_q.append(q); for_training.append(True)
         return buyers, bid_p, bid_q, for_training
 
-    def _book_spot_trades(self, res: Any, labs: list[Lab], sellers: list[Any], buyers: list[Lab],
+    def _book_spot_trades(self, res: SpotResult, labs: list[Lab], sellers: list[Any], buyers: list[Lab],
                           for_training: list[bool]) -> dict[str, float]:
         """Give buyers what they bought (inference served, or compute rented for training) and settle the
         trades through the exchange: buyers pay in, sellers are paid out pro rata to what came in.
@@ -705,11 +705,10 @@ class ComputeMarketModel(mesa.Model):
         if not reqs:
             return
         # clouds with room bid (one without could win nothing), the same bid to every lab; plain lists for a
-        # handful of clouds. Prices are made Python floats: contract prices are summed with sum(), which
-        # rounds numpy scalars differently
+        # handful of clouds
         bidders = [(c, r) for c in clouds if (r := c.can_take_gw()) > 0.0]
         clouds, room = [c for c, _ in bidders], [r for _, r in bidders]
-        prices = [float(c.quote(self.full_cost_gw, self.full_cost_egw)) for c in clouds]
+        prices = [c.quote(self.full_cost_gw, self.full_cost_egw) for c in clouds]
         delays = [self._delivery_delay(c) for c in clouds]
         pds = [c.default_probability() for c in clouds]
         bid_price = []

@@ -33,8 +33,8 @@ def _init_worker(context: Any) -> None:
 def _share_the_cores() -> None:
     """Keep a worker to one thread: the workers already take every core they are given.
 
-    Arrow would otherwise size its pools to the whole machine, and ``pyarrow.Table.from_pandas``
-    (how a worker hands back a run's tables) would start a pool of threads on every call.
+    Arrow would otherwise size its thread pools to the whole machine for the work a worker does on a
+    run's tables (building, casting and pickling them), and start those threads in every worker.
     """
     import pyarrow as pa
 
