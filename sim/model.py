@@ -951,27 +951,7 @@ class ComputeMarketModel(mesa.Model):
     def phase_chips_and_construction(self) -> None:
         chip, tech, t = self.chipmaker, self.cfg.technology, self.tick
         chip.expand(t)
-        orders = [o for o in self.chip_orders if o.remaining > 1e-9 and o.project.status == "construction"]
-        self.chip_orders = orders
-        if orders:
-            # the chipmaker shares output among customers (pro rata or partners first); each cloud
-            # directs its share to its oldest orders first, so projects complete one after another
-            by_cloud: dict[str, list[ChipOrder]] = {}
-            for o in orders:
-                by_cloud.setdefault(o.cloud, []).append(o)
-            cids = list(by_cloud)
-            req = np.array([sum(o.remaining for o in by_cloud[c]) for c in cids])
-            prio = np.array([c in chip.p.partners for c in cids])
-            alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
-            arriving = self.deliveries.setdefault(t + chip.p.delivery_lag_months, [])
-            for cid, a in zip(cids, alloc.tolist()):
-                for o in by_cloud[cid]:
-                    if a <= 1e-12:
-                        break
-                    take = min(a, o.remaining)
-                    o.remaining -= take
-                    a -= take
-                    arriving.append((o.project, take, o.price))
+        self._allocate_chips(t + chip.p.delivery_lag_months)
         chip.reprice()
         due = self.deliveries.pop(t, [])   # the lag is never negative: nothing is due before this month
         chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
@@ -1015,6 +995,32 @@ class ComputeMarketModel(mesa.Model):
                 pr.build_left -= 1
             self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that advanced
         self._bring_online(in_construction)
+
+    def _allocate_chips(self, arrives: int) -> None:
+        """Ship one month's chip output, to arrive in month ``arrives``. The chipmaker shares its output among
+        customers (pro rata or partners first); each cloud directs its share to its oldest orders first, so
+        projects complete one after another."""
+        chip = self.chipmaker
+        orders = [o for o in self.chip_orders if o.remaining > 1e-9 and o.project.status == "construction"]
+        self.chip_orders = orders
+        if not orders:
+            return
+        by_cloud: dict[str, list[ChipOrder]] = {}
+        for o in orders:
+            by_cloud.setdefault(o.cloud, []).append(o)
+        cids = list(by_cloud)
+        req = np.array([sum(o.remaining for o in by_cloud[c]) for c in cids])
+        prio = np.array([c in chip.p.partners for c in cids])
+        alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
+        arriving = self.deliveries.setdefault(arrives, [])
+        for cid, a in zip(cids, alloc.tolist()):
+            for o in by_cloud[cid]:
+                if a <= 1e-12:
+                    break
+                take = min(a, o.remaining)
+                o.remaining -= take
+                a -= take
+                arriving.append((o.project, take, o.price))
 
     def _bring_online(self, in_construction: list[Project]) -> None:
         """Built shells go online, in filing order: a project with all its chips as a whole, one with part of
