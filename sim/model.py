@@ -199,6 +199,11 @@ class ComputeMarketModel(mesa.Model):
                 debt = to_pay * (cfg.financier.max_ltv if c.p.kind != "hyperscaler" else 0.5)
                 self._lend(c, debt, cfg.financier.base_rate + cfg.financier.base_spread
                            + (0.0 if c.p.kind == "hyperscaler" else cfg.financier.unrated_spread), pr, 0.0)
+        # chips in transit at the start: in each of the delivery lag's months before it, the chipmaker shipped its
+        # output to the orders of the projects already under construction, by the month's own allocation rule;
+        # those shipments arrive (and are paid for) in months 0 .. lag-1
+        for arrives in range(cfg.chipmaker.delivery_lag_months):
+            self._allocate_chips(arrives)
         for lab in self.labs:
             fund("investors", lab.uid, lab.p.initial_cash_busd, "initial_capital")
             lab.own_egw = lab.p.own_capacity_gw
