@@ -503,23 +503,24 @@ class ComputeMarketModel(mesa.Model):
         res = clear_spot(ask_p, ask_q, bid_p, bid_q, floor, cap, tiebreak_asks=self.rng.random(len(ask_p)).tolist(),
                          tiebreak_bids=self.rng.random(len(bid_p)).tolist())
         self.spot_price = res.price
-        sold_by = self._book_spot_trades(res, labs, sellers, buyers, for_training)
-        for c in clouds:   # capacity a hyperscaler holds back trains its own lab, at operating cost
-            if c.hoarded_egw > 0 and c.p.hosts_lab and self.labs_by_id[c.p.hosts_lab].alive:
-                lab = self.labs_by_id[c.p.hosts_lab]
-                lab.train_egw += c.hoarded_egw
-                lab.pay(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
+        bought, sold_by = self._book_spot_trades(res, labs, sellers, buyers, for_training)
         # utilisation: capacity serving inference or planned training; capacity left unsold on the spot
         # market, and labs' surplus compute spent on extra training, count as idle
         idle = (sum([c.idle_egw for c in clouds]) + sum([l.idle_egw + l.surplus_egw for l in labs])
                 - res.traded)
         revenue_per_egw = self.revenue_per_egw
-        for lab in labs:
+        for lab in labs:   # users pay for what was served, spot-served inference included ...
             lab.idle_egw -= sold_by.get(lab.uid, 0.0)
             rev = lab.served_egw * revenue_per_egw
             self.ledger.pay("consumers", lab.uid, rev, "ai_revenue")
             lab.revenue_busd = rev
             lab.revenue_hist.append(rev)
+        self._settle_spot(res, labs, bought, sold_by)   # ... before the month's spot bill is due
+        for c in clouds:   # capacity a hyperscaler holds back trains its own lab, at operating cost
+            if c.hoarded_egw > 0 and c.p.hosts_lab and self.labs_by_id[c.p.hosts_lab].alive:
+                lab = self.labs_by_id[c.p.hosts_lab]
+                lab.train_egw += c.hoarded_egw
+                lab.pay(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
         op_egw = sum([c.fleet_egw for c in clouds]) + sum([l.own_egw for l in labs])
         m = self.monthly
         m["operational_egw"] = op_egw
@@ -557,10 +558,9 @@ class ComputeMarketModel(mesa.Model):
         return buyers, bid_p, bid_q, for_training
 
     def _book_spot_trades(self, res: SpotResult, labs: list[Lab], sellers: list[Any], buyers: list[Lab],
-                          for_training: list[bool]) -> dict[str, float]:
-        """Give buyers what they bought (inference served, or compute rented for training) and settle the
-        trades through the exchange: buyers pay in, sellers are paid out pro rata to what came in.
-        Returns the EGW each seller sold."""
+                          for_training: list[bool]) -> tuple[dict[str, float], dict[str, float]]:
+        """Give buyers what they bought (inference served, or compute rented for training).
+        Returns the EGW each lab bought and the EGW each seller sold (:meth:`_settle_spot` bills them)."""
         bought: dict[str, float] = {}      # all spot compute bought, by lab
         trained: dict[str, float] = {}     # of which rented for training
         for lab, q, tr in zip(buyers, res.bought.tolist(), for_training):
@@ -581,6 +581,14 @@ class ComputeMarketModel(mesa.Model):
             if q > 0:
                 lab.served_egw += q
                 lab.unmet_egw -= q
+        return bought, sold_by
+
+    def _settle_spot(self, res: SpotResult, labs: list[Lab], bought: dict[str, float],
+                     sold_by: dict[str, float]) -> None:
+        """Settle the month's spot trades through the exchange, at month end like any compute bill: buyers
+        pay in, sellers are paid out pro rata to what came in. Called after the month's AI revenue is in,
+        so inference bought on the spot pays for itself as ``Lab.spot_bids`` prices it (a lab is not
+        distressed by paying for compute before its users pay for what it served)."""
         price = res.price
         if res.traded > 0:
             paid_in = sum([lab.pay(SPOT_EXCHANGE, price * q, "spot_compute") for lab in labs
@@ -590,7 +598,6 @@ class ComputeMarketModel(mesa.Model):
         for c in self.clouds:
             c.spot_sold_egw = sold_by.get(c.uid, 0.0)
             c.revenue_busd += price * c.spot_sold_egw
-        return sold_by
 
     # ================================================================== 3. settlement
     def phase_settlement(self) -> None:
