@@ -120,3 +120,39 @@ def test_labs_rent_training_compute_from_free_cash_only():
     while m.running:
         m.step()
         assert all(l.rented_train_egw == 0.0 for l in m.labs)
+
+
+def test_chips_in_transit_at_the_start_arrive_from_month_zero(baseline):
+    """The world starts with the delivery lag's worth of shipments in transit: the chipmaker ships its
+    output for each of the lag's months before the start, so it delivers and earns from month 0."""
+    m = ComputeMarketModel(config=baseline, rng=2)
+    lag, output = baseline.chipmaker.delivery_lag_months, baseline.chipmaker.supply_gw_per_month
+    ordered = sum(pr.gw for pr in m.projects if pr.status == "construction")
+    assert ordered > lag * output            # baseline's pipeline outlasts the shipments in transit
+    assert sorted(m.deliveries) == list(range(lag))
+    for t in range(lag):
+        assert sum(gw for _, gw, _ in m.deliveries[t]) == pytest.approx(output)
+    assert m.chipmaker.backlog_gw() == pytest.approx(ordered - lag * output)
+    for _ in range(lag):
+        m.step()
+        assert m.chipmaker.delivered_gw == pytest.approx(output)
+        assert m.chipmaker.revenue_busd > 0
+
+
+def test_spot_compute_is_billed_after_the_months_ai_revenue(baseline):
+    """A lab's spot bill falls due after its users have paid for the month's inference, so inference
+    bought at break-even pays for itself: in every month, each lab's ai_revenue payment comes before
+    its spot_compute payment in the ledger."""
+    m = ComputeMarketModel(config=baseline, rng=5, months=36)
+    while m.running:
+        m.step()
+    names = m.ledger.names
+    seen = 0
+    first: dict[tuple[int, str, str], int] = {}
+    for n, (t, i, j, _amt, kind, _ref) in enumerate(m.ledger.log):
+        if kind == "ai_revenue":
+            first.setdefault((t, names[j], kind), n)
+        elif kind == "spot_compute" and names[i] in m.labs_by_id:
+            seen += 1
+            assert first.get((t, names[i], "ai_revenue"), n + 1) < n
+    assert seen > 0
