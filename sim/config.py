@@ -170,7 +170,7 @@ class Financier(_Section):
     equity_premium: float = F(
         0.04, "Equity risk premium over debt in the cost of capital used for full cost, annual.", ge=0, le=0.5)
     guarantee_relief: float = F(0.7, "Share of the credit spread removed by a chipmaker guarantee.", ge=0, le=1)
-    loan_term_months: int = F(60, "Maturity of project loans, months.", ge=6, le=360)
+    loan_term_months: int = F(60, "Maturity of project loans, months (interest only while the project is built, then even amortisation).", ge=6, le=360)
     max_ltv: float = F(0.7, "Maximum loan-to-cost of a project.", ge=0, le=1)
     sentiment0: float = F(0.7, "Initial sentiment in [0, 1].", ge=0, le=1)
     sentiment_speed: float = F(0.15, "Monthly speed at which sentiment moves toward its signal.", ge=0, le=1)
@@ -240,7 +240,9 @@ class Cloud(_Section):
     max_leverage: float = F(0.6, "Maximum debt / assets it accepts.", ge=0, le=1)
     max_project_gw: float = F(2.0, "Largest single project, GW.", gt=0)
     initial_pipeline_gw: float = F(
-        0.0, "GW already permitted, financed and under construction at the start (random progress).", ge=0)
+        0.0, "GW already permitted, financed and under construction at the start (random progress): a project "
+             "loan for what is left to pay and the sponsor's equity for the rest, raised from investors where "
+             "initial_cash_busd net of three months' opex falls short.", ge=0)
     hosts_lab: str | None = F(None, "Lab id the cloud owns and hosts (must exist).")
     hoard_share: float = F(0.0, "Share of idle capacity held back from spot for its own lab.", ge=0, le=1)
 

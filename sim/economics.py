@@ -67,6 +67,17 @@ def usd_per_gpu_hour(price_busd_per_egw_month: float, gpus_per_gw: float, effici
     return price_busd_per_egw_month * efficiency * 1e9 / (gpus_per_gw * HOURS_PER_MONTH)
 
 
+def months_to_online(status: str, build_left: int, months_since_filing: int, before_build_months: float,
+                     build_months: int) -> float:
+    """Months until a pipeline project is expected online: the build left once under construction (at
+    least a month: a finished shell is waiting for chips); before that, what is left of the expected
+    permitting and grid-connection time (``before_build_months`` from filing, the regulator's current
+    estimate) plus the whole build."""
+    if status == "construction":
+        return float(max(build_left, 1))
+    return max(before_build_months - months_since_filing, 0.0) + build_months
+
+
 def vintage_efficiency(tick: int, generation_months: int, gain_per_generation: float) -> float:
     """Effective compute per GW of chips shipped at ``tick`` (start vintage = 1), stepping each generation."""
     return (1.0 + gain_per_generation) ** (tick // generation_months)

@@ -164,6 +164,7 @@ class Loan(Record):
     rate: float = 0.0            # annual
     maturity: int = 0            # tick of final repayment
     amort: float = 0.0           # principal repaid per month
+    amort_from: int = 0          # first tick principal is due (construction loans: interest only while building)
     project: str = ""
     guarantor: str = ""
     guaranteed_share: float = 0.0

@@ -23,7 +23,7 @@ from agents.regulator import Regulator
 from sim import distress
 from sim.config import ScenarioConfig, load_scenario
 from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
-                           take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
+                           months_to_online, take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
@@ -181,6 +181,7 @@ class ComputeMarketModel(mesa.Model):
                 self.loans.setdefault(c.uid, []).append(loan)
             c.refresh_fleet()
             left = c.p.initial_pipeline_gw
+            sponsor_equity = 0.0   # the cloud's own share of what its projects under construction still cost
             while left > 1e-9:   # projects already under construction, financed, at random progress
                 gw = min(left, c.p.max_project_gw)
                 left -= gw
@@ -199,6 +200,16 @@ class ComputeMarketModel(mesa.Model):
                 debt = to_pay * (cfg.financier.max_ltv if c.p.kind != "hyperscaler" else 0.5)
                 self._lend(c, debt, cfg.financier.base_rate + cfg.financier.base_spread
                            + (0.0 if c.p.kind == "hyperscaler" else cfg.financier.unrated_spread), pr, 0.0)
+                sponsor_equity += to_pay - debt
+            # ... and the sponsor's equity for the rest: what the cloud's own funds (as construction finance
+            # counts them, ``phase_financing``) cannot cover was raised from investors before the start. A
+            # build is not started without its equity; without this, a thinly capitalised builder starts
+            # with construction it can never pay for and defaults on schedule, whatever the market does.
+            own = c.p.initial_cash_busd - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
+            if c.p.kind == "hyperscaler":
+                own += 12.0 * c.p.other_business_busd_per_month
+            if sponsor_equity > max(own, 0.0) + 1e-9:
+                fund("investors", c.uid, sponsor_equity - max(own, 0.0), "initial_project_equity")
         # chips in transit at the start: in each of the delivery lag's months before it, the chipmaker shipped its
         # output to the orders of the projects already under construction, by the month's own allocation rule;
         # those shipments arrive (and are paid for) in months 0 .. lag-1
@@ -653,7 +664,8 @@ class ComputeMarketModel(mesa.Model):
         or all of it at maturity); a partial principal payment is shared pro rata over the loans."""
         t = self.tick
         interest = sum([l.principal * l.rate for l in loans]) / 12.0
-        dues = [l.principal if t >= l.maturity else min(l.amort, l.principal) for l in loans]
+        dues = [l.principal if t >= l.maturity else (min(l.amort, l.principal) if t >= l.amort_from else 0.0)
+                for l in loans]
         principal = sum(dues)
         paid_i = firm.pay(lender, interest, "interest")
         if paid_i < interest - 1e-9 or principal <= 0:
@@ -749,12 +761,24 @@ class ComputeMarketModel(mesa.Model):
         return None
 
     def _delivery_delay(self, c: Cloud) -> float:
-        """Months until a cloud could deliver new capacity: now from free capacity, else its pipeline time."""
-        free = c.fleet_gw - c.committed_gw() + c.position().free_pipeline_gw
-        if free > 0.5:
+        """Months until a cloud could deliver new capacity, the start date it promises in its bid: now when
+        it has capacity free today; else when the first of its projects not yet sold (built on spec) is due
+        online, or after the permitting, grid connection and build of a new project, whichever is sooner.
+        (Spec projects still in the pipeline used to count as free today: the contracts sold on them
+        could not start and were terminated after the grace period, the cloud paying the penalty.)"""
+        if c.fleet_gw - c.committed_gw() > 0.5:
             return 0.0
         reg = self.regulators[c.p.jurisdiction]
-        return reg.expected_delay_months(incumbent=c.fleet_gw > 0) + self.cfg.technology.build_months
+        build = self.cfg.technology.build_months
+        before_build = reg.expected_delay_months(incumbent=c.fleet_gw > 0)
+        soonest = before_build + build   # a new project
+        if c.position().free_pipeline_gw > 0.0:
+            t = self.tick
+            for pr in self.projects_of(c.uid):
+                if not pr.contract and pr.status in PIPELINE:
+                    soonest = min(soonest, months_to_online(pr.status, pr.build_left, t - pr.announced,
+                                                            before_build, build))
+        return soonest
 
     def _sign(self, lab: Lab, cloud: Cloud, gw: float, price: float, start: int, end: int, announce: bool = True) -> Contract:
         k = Contract(self.book.new_id("C"), "signed", lab=lab.uid, cloud=cloud.uid, gw=gw, price=price,
@@ -933,12 +957,17 @@ class ComputeMarketModel(mesa.Model):
         return budget
 
     def _lend(self, c: Cloud, debt: float, rate: float, pr: Project | None, g_share: float) -> Loan:
-        """A project loan from the financier, drawn at once; amortises over its term."""
+        """A loan from the financier, drawn at once; amortises evenly to its maturity. A project loan is a
+        construction loan first: interest only until the build is due to finish, then it amortises over
+        the rest of its term out of the capacity's revenue (standard project finance: a project repays
+        from its cash flow, not from its sponsor's before it earns)."""
         fin, term = self.financier, self.cfg.financier.loan_term_months
+        grace = min(pr.build_left, term - 1) if pr is not None else 0
         loan = Loan(self.book.new_id("L"), "active", lender=fin.uid, borrower=c.uid, principal=debt, rate=rate,
                     maturity=self.tick + term, project=pr.id if pr is not None else "",
-                    guarantor=self.chipmaker.uid if g_share > 0 else "", guaranteed_share=g_share)
-        loan.amort = debt / term
+                    guarantor=self.chipmaker.uid if g_share > 0 else "", guaranteed_share=g_share,
+                    amort_from=self.tick + grace)
+        loan.amort = debt / (term - grace)
         self.book.add("loan", loan)
         self.loans.setdefault(c.uid, []).append(loan)
         loan.principal = self.ledger.pay(fin.uid, c.uid, debt, "loan_drawdown", loan.id)

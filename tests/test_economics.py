@@ -116,3 +116,12 @@ def test_training_spot_bid_is_empty_without_free_cash_or_need():
     assert E.training_spot_bid(1.0, 5.0, 0.0, 0.1)[1] == 0.0
     assert E.training_spot_bid(0.0, 5.0, 20.0, 0.1)[1] == 0.0    # no training shortfall
     assert E.training_spot_bid(1.0, 5.0, 20.0, 0.0)[1] == 0.0    # the lab never rents training compute
+
+
+def test_months_to_online_by_pipeline_stage():
+    """Under construction: the build left (at least a month); before: the rest of the expected
+    pre-construction time, never negative, plus the whole build."""
+    assert E.months_to_online("construction", 4, 20, 9.0, 15) == 4.0
+    assert E.months_to_online("construction", 0, 20, 9.0, 15) == 1.0
+    assert E.months_to_online("permitting", 15, 3, 9.0, 15) == 21.0
+    assert E.months_to_online("interconnection", 15, 12, 9.0, 15) == 15.0

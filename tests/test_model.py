@@ -156,3 +156,94 @@ def test_spot_compute_is_billed_after_the_months_ai_revenue(baseline):
             seen += 1
             assert first.get((t, names[i], "ai_revenue"), n + 1) < n
     assert seen > 0
+
+
+def test_clouds_promise_immediate_delivery_only_from_capacity_they_have_free(baseline):
+    """A cloud bids for delivery at once only while it has operational capacity free (over 0.5 GW);
+    a cloud whose free capacity is all in spec projects still being built promises the date the first
+    of them is due online. (Before, spec projects counted as free today, and the contracts sold on
+    them were terminated at the end of the grace period, the cloud paying the penalty.)"""
+    now = later = 0
+    for seed in range(3):
+        m = ComputeMarketModel(config=baseline, rng=seed, months=48)
+        sign = m._sign
+        free_at_bid: dict[tuple[int, str], float] = {}   # free capacity when the month's bids were made
+
+        def checked(lab, cloud, gw, price, start, end, announce=True, sign=sign, m=m, free_at_bid=free_at_bid):
+            nonlocal now, later
+            if announce:
+                free = free_at_bid.setdefault((m.tick, cloud.uid), cloud.fleet_gw - cloud.committed_gw())
+                if start == m.tick:
+                    now += 1
+                    assert free > 0.5
+                else:
+                    later += 1
+                    assert start > m.tick
+            return sign(lab, cloud, gw, price, start, end, announce)
+
+        m._sign = checked
+        while m.running:
+            m.step()
+    assert now > 0 and later > 0
+
+
+def test_delivery_date_of_a_cloud_with_only_spec_capacity_in_the_pipeline(baseline):
+    """No capacity free today, a spec project 4 months from completion: the cloud promises 4 months."""
+    from sim.ledger import Project
+    m = ComputeMarketModel(config=baseline, rng=1)
+    c = m.clouds_by_id["landlord"]
+    for k in m.contracts_of_cloud(c.uid):   # sold out today
+        k.gw += c.fleet_gw
+        m.touch(k)
+    assert c.fleet_gw - c.committed_gw() <= 0.5
+    for pr in m.projects_of(c.uid):
+        pr.contract = "C-x"
+    c.spec_projects_contracted()
+    new_build = m._delivery_delay(c)
+    assert new_build > baseline.technology.build_months
+    pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
+                 build_left=4, financed=True, capex_busd=20.0)
+    m.book.add("project", pr)
+    m._add_project(pr)
+    assert m._delivery_delay(c) == 4.0
+
+
+def test_project_loans_pay_interest_only_while_the_project_is_built(baseline):
+    """A construction loan: interest only until the build is due to finish, then even amortisation
+    over the rest of its term."""
+    from sim.ledger import Project
+    m = ComputeMarketModel(config=baseline, rng=1)
+    c = m.clouds_by_id["neocloud"]
+    pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.5,
+                 build_left=5, financed=True, capex_busd=20.0)
+    term = baseline.financier.loan_term_months
+    loan = m._lend(c, 10.0, 0.12, pr, 0.0)
+    assert loan.amort_from == m.tick + 5 and loan.amort == pytest.approx(10.0 / (term - 5))
+    cash = c.cash_busd
+    m._service_loans(c, "financier", [loan])
+    assert loan.principal == 10.0 and c.cash_busd == pytest.approx(cash - 10.0 * 0.12 / 12)
+    m.tick = 5
+    m._service_loans(c, "financier", [loan])
+    assert loan.principal == pytest.approx(10.0 - 10.0 / (term - 5))
+    bond = m._lend(c, 6.0, 0.06, None, 0.0)   # not a project loan: amortises from the start
+    assert bond.amort_from == m.tick and bond.amort == pytest.approx(6.0 / term)
+
+
+def test_clouds_start_with_the_money_for_construction_under_way(baseline):
+    """Projects under construction at the start are fully financed: project debt plus the sponsor's
+    equity, raised from investors where its own cash falls short. So a thinly capitalised builder
+    (the neocloud, the landlord) starts able to pay for what it is building, and a hyperscaler whose
+    cash covers its share raises nothing."""
+    m = ComputeMarketModel(config=baseline, rng=4)
+    tech = baseline.technology
+    raised = {m.ledger.names[j]: amt for (_t, _i, j, amt, kind, _r) in m.ledger.log if kind == "initial_project_equity"}
+    for c in m.clouds:
+        if c.p.initial_pipeline_gw == 0:
+            continue
+        to_pay = c.position().financed_capex_left(baseline.chipmaker.price_busd_per_gw)
+        reserve = 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
+        if c.p.kind == "hyperscaler":
+            assert c.uid not in raised
+        else:
+            assert raised.get(c.uid, 0.0) > 0
+            assert c.cash_busd == pytest.approx(to_pay + reserve)
