@@ -87,11 +87,25 @@ def _settle(m, firm, debts) -> None:
         m.ledger.pay(firm.uid, payee, amt, kind + "_arrears")
 
 
+def _settled_late(m, firm, debts, total: float) -> bool:
+    """A firm that went short during the month but has the cash at its end (revenue or a funding round
+    came in after the bill fell due) pays its arrears now: late, not distressed."""
+    if firm.cash_busd < total - 1e-9:
+        return False
+    _settle(m, firm, debts)
+    m.log_event("arrears_paid", firm.uid, "", total, 0.0, "paid late from the month's cash")
+    return True
+
+
 def _resolve_lab(m, lab, debts) -> bool:
     total = sum(a for _, a, _ in debts)
     fin = m.financier
-    # 1. rescue round at a distressed valuation
-    need = total + 3.0 * lab.burn_busd - lab.cash_busd
+    if _settled_late(m, lab, debts, total):
+        return False
+    # 1. rescue round at a distressed valuation. It must buy the lab the runway its board plans for
+    # (``min_runway_months`` of burn, what a normal round aims to keep): rescue money funds a plan, not
+    # the next payroll. A lab worth too little to raise that is sold or defaults.
+    need = total + lab.p.min_runway_months * lab.burn_busd - lab.cash_busd
     # 0. a lab owned by a hyperscaler is funded by its parent while the parent can afford it
     parent = m._affiliated_cloud(lab)
     if parent is not None and parent.p.kind == "hyperscaler" and parent.cash_busd > 2.0 * max(need, 0.0) + 1.0:
@@ -178,6 +192,8 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
 def _resolve_cloud(m, cloud, debts) -> bool:
     total = sum(a for _, a, _ in debts)
     fin = m.financier
+    if _settled_late(m, cloud, debts, total):
+        return False
     ig = cloud.p.kind == "hyperscaler"
     need = total + 3.0 * cloud.fleet_gw * m.cfg.technology.opex_busd_per_gw_month - cloud.cash_busd
     if fin.will_lend(ig) and cloud.leverage() < 0.9 and need <= fin.lending_budget():

@@ -90,3 +90,44 @@ def test_liquidation_strands_capacity_nobody_expects_to_run_profitably():
     assert m.stats.stranded_gw == pytest.approx(gw) and m.stats.liquidated_gw == 0.0
     assert sum(c.fleet_gw for c in m.clouds) == pytest.approx(op_before - gw)
     assert m.gw_liquidated_away == pytest.approx(gw)        # the GW identity still holds
+
+
+def _short_lab_world():
+    """Baseline after three months, with the fringe lab's numbers set by hand (no hosting parent)."""
+    m = ComputeMarketModel(scenario="baseline", rng=3, months=12)
+    for _ in range(3):
+        m.step()
+    lab = m.labs_by_id["fringe"]
+    assert m._affiliated_cloud(lab) is None
+    return m, lab
+
+
+def test_arrears_the_month_end_cash_covers_are_paid_late_not_rescued():
+    """A lab short when a bill fell due but holding the cash by the month's end (its revenue or a
+    funding round came in later) pays the arrears itself: no rescue round, no new stake, an
+    arrears_paid event, and the payee is paid in full."""
+    m, lab = _short_lab_world()
+    cash, stakes, payee_cash = lab.cash_busd, len(m.stakes), m.clouds[0].cash_busd
+    assert cash > 1.0
+    m.monthly["unpaid"].append((lab.uid, m.clouds[0].uid, 1.0, "offtake_payment"))
+    distress.resolve(m)
+    assert lab.alive and len(m.stakes) == stakes
+    assert lab.cash_busd == pytest.approx(cash - 1.0)
+    assert m.clouds[0].cash_busd == pytest.approx(payee_cash + 1.0)
+    kinds = [e["kind"] for e in m.event_log if e["tick"] == m.tick and e["party"] == lab.uid]
+    assert "arrears_paid" in kinds and "rescue_round" not in kinds
+
+
+def test_a_rescue_round_buys_the_lab_its_minimum_runway():
+    """A lab that cannot pay: the rescue round covers the arrears plus min_runway_months of burn, less
+    the cash it has (2 + 12 x 0.5 - 0.4 = 7.6 $B), and the arrears are then paid."""
+    m, lab = _short_lab_world()
+    m.ledger.pay(lab.uid, "staff", lab.cash_busd - 0.4, "operating_cost")   # 0.4 left
+    lab.burn_busd = 0.5
+    lab.revenue_busd = 5.0   # worth enough for the round: 0.4 x distressed valuation > 7.6
+    assert lab.p.min_runway_months == 12.0
+    m.monthly["unpaid"].append((lab.uid, m.clouds[0].uid, 2.0, "offtake_payment"))
+    distress.resolve(m)
+    rescue = [e for e in m.event_log if e["kind"] == "rescue_round" and e["party"] == lab.uid]
+    assert len(rescue) == 1 and rescue[0]["amount_busd"] == pytest.approx(2.0 + 12.0 * 0.5 - 0.4)
+    assert lab.cash_busd == pytest.approx(12.0 * 0.5, abs=1e-5)
