@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 CASCADE_WINDOW = 6          # months a counterparty loss can trigger a default
 LIQUIDATION_DISCOUNT = 0.35 # price of liquidated capacity / book value (fire sale)
 DISTRESS_DISCOUNT = 0.5     # valuation haircut in rescue rounds and distressed sales
+PARENT_FUNDING_MONTHS = 3.0 # months of burn a hyperscaler parent advances its hosted lab at a time
 
 
 @dataclass
@@ -102,17 +103,20 @@ def _resolve_lab(m, lab, debts) -> bool:
     fin = m.financier
     if _settled_late(m, lab, debts, total):
         return False
-    # 1. rescue round at a distressed valuation. It must buy the lab the runway its board plans for
-    # (``min_runway_months`` of burn, what a normal round aims to keep): rescue money funds a plan, not
-    # the next payroll. A lab worth too little to raise that is sold or defaults.
-    need = total + lab.p.min_runway_months * lab.burn_busd - lab.cash_busd
-    # 0. a lab owned by a hyperscaler is funded by its parent while the parent can afford it
+    # 0. a lab owned by a hyperscaler is funded by its parent while the parent can afford it. Inside a
+    # group, cash is allocated quarter by quarter (three months of burn), not raised against a plan.
     parent = m._affiliated_cloud(lab)
-    if parent is not None and parent.p.kind == "hyperscaler" and parent.cash_busd > 2.0 * max(need, 0.0) + 1.0:
-        m.ledger.pay(parent.uid, lab.uid, max(need, 0.0) + 1e-6, "parent_funding")
-        m.log_event("parent_funding", lab.uid, parent.uid, max(need, 0.0), 0.0, "rescued by its parent")
-        _settle(m, lab, debts)
-        return False
+    if parent is not None and parent.p.kind == "hyperscaler":
+        top_up = max(total + PARENT_FUNDING_MONTHS * lab.burn_busd - lab.cash_busd, 0.0)
+        if parent.cash_busd > 2.0 * top_up + 1.0:
+            m.ledger.pay(parent.uid, lab.uid, top_up + 1e-6, "parent_funding")
+            m.log_event("parent_funding", lab.uid, parent.uid, top_up, 0.0, "rescued by its parent")
+            _settle(m, lab, debts)
+            return False
+    # 1. rescue round at a distressed valuation. Outside investors fund a plan, not the next payroll: the
+    # round must buy the lab the runway its board plans for (``min_runway_months`` of burn, what a normal
+    # round aims to keep). A lab worth too little to raise that is sold or defaults.
+    need = total + lab.p.min_runway_months * lab.burn_busd - lab.cash_busd
     val = fin.valuation(12.0 * lab.revenue_busd, lab.revenue_growth()) * DISTRESS_DISCOUNT
     if fin.will_lend(False) and need <= min(0.4 * val, fin.lending_budget()):
         m._equity(lab, fin.uid, max(need, 0.0) + 1e-6, "rescue_round", valuation=val)

@@ -131,3 +131,26 @@ def test_a_rescue_round_buys_the_lab_its_minimum_runway():
     rescue = [e for e in m.event_log if e["kind"] == "rescue_round" and e["party"] == lab.uid]
     assert len(rescue) == 1 and rescue[0]["amount_busd"] == pytest.approx(2.0 + 12.0 * 0.5 - 0.4)
     assert lab.cash_busd == pytest.approx(12.0 * 0.5, abs=1e-5)
+
+
+def test_a_hosted_lab_is_funded_by_its_parent_a_quarter_at_a_time():
+    """A hyperscaler advances its hosted lab three months of burn at a time (internal capital, not a
+    round against a plan), while it holds twice that in cash, even when a year's runway would be more
+    than it could spare: the lab is not left to default beside a rich parent."""
+    m = ComputeMarketModel(scenario="baseline", rng=3, months=12)
+    for _ in range(3):
+        m.step()
+    lab = m.labs_by_id["frontier_c"]
+    parent = m._affiliated_cloud(lab)
+    assert parent is not None and parent.p.kind == "hyperscaler"
+    m.ledger.pay(lab.uid, "staff", lab.cash_busd, "operating_cost")   # no cash left
+    lab.burn_busd = parent.cash_busd / 10.0       # a year's burn: 1.2x the parent's cash
+    parent_cash = parent.cash_busd
+    m.monthly["unpaid"].append((lab.uid, m.clouds[0].uid, 1.0, "offtake_payment"))
+    distress.resolve(m)
+    funded = [e for e in m.event_log if e["kind"] == "parent_funding" and e["party"] == lab.uid
+              and e["tick"] == m.tick]
+    assert len(funded) == 1 and funded[0]["amount_busd"] == pytest.approx(1.0 + 3.0 * lab.burn_busd)
+    assert lab.alive and lab.cash_busd == pytest.approx(3.0 * lab.burn_busd, abs=1e-5)
+    paid_back = 1.0 if parent is m.clouds[0] else 0.0   # the parent may be the unpaid cloud itself
+    assert parent.cash_busd == pytest.approx(parent_cash - 1.0 - 3.0 * lab.burn_busd + paid_back, abs=1e-5)
