@@ -35,6 +35,7 @@ DEMAND_PERSISTENCE = 0.95   # monthly persistence of demand-growth shocks
 LAB_RESALE_DISCOUNT = 0.7   # labs offer idle compute at this share of last month's spot price
 USER_PRICE_SPEED = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
+FREE_NOW_MIN_GW = 0.5   # free capacity a cloud offers for immediate delivery only above this; slivers go to spot
 MIN_TRANCHE_GW = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 
 
@@ -728,19 +729,32 @@ class ComputeMarketModel(mesa.Model):
         reqs = [(lab, gw) for lab in labs if (gw := lab.offtake_request_gw(fe, annual_cost_gw)) > 0]
         if not reqs:
             return
-        # clouds with room bid (one without could win nothing), the same bid to every lab; plain lists for a
-        # handful of clouds
-        bidders = [(c, r) for c in clouds if (r := c.can_take_gw()) > 0.0]
-        clouds, room = [c for c, _ in bidders], [r for _, r in bidders]
-        prices = [c.quote(self.full_cost_gw, self.full_cost_egw) for c in clouds]
-        delays = [self._delivery_delay(c) for c in clouds]
-        pds = [c.default_probability() for c in clouds]
+        # clouds with room bid (one without could win nothing), the same bids to every lab: the capacity it
+        # has free today for delivery at once (when more than FREE_NOW_MIN_GW), the rest (its spec pipeline,
+        # new builds) for when it is due. Plain lists for a handful of clouds.
+        bidders: list[tuple[Cloud, float, float, float, float]] = []   # (cloud, room, delay, price, pd)
+        for c in clouds:
+            total = c.can_take_gw()
+            if total <= 0.0:
+                continue
+            price, pd = c.quote(self.full_cost_gw, self.full_cost_egw), c.default_probability()
+            free = c.fleet_gw - c.committed_gw()
+            now = min(free, total) if free > FREE_NOW_MIN_GW else 0.0
+            if now > 0.0:
+                bidders.append((c, now, 0.0, price, pd))
+            if total - now > 1e-9:
+                bidders.append((c, total - now, self._build_delay(c), price, pd))
+        clouds = [b[0] for b in bidders]
+        room, delays = [b[1] for b in bidders], [b[2] for b in bidders]
+        prices, pds = [b[3] for b in bidders], [b[4] for b in bidders]
         bid_price = []
         for lab, _ in reqs:   # vertically integrated share goes to the affiliated cloud
             row = list(prices)
             host = self._affiliated_cloud(lab)
-            if host in clouds and lab.p.vertical_integration > 0:
-                row[clouds.index(host)] *= 1.0 - 0.3 * lab.p.vertical_integration
+            if host is not None and lab.p.vertical_integration > 0:
+                for j, c in enumerate(clouds):
+                    if c is host:
+                        row[j] *= 1.0 - 0.3 * lab.p.vertical_integration
             bid_price.append(row)
         awards = award_offtake([gw for _, gw in reqs], bid_price, [delays] * len(reqs), pds, room)
         term = self.cfg.market.contract_term_months
@@ -760,14 +774,12 @@ class ComputeMarketModel(mesa.Model):
                 return c
         return None
 
-    def _delivery_delay(self, c: Cloud) -> float:
-        """Months until a cloud could deliver new capacity, the start date it promises in its bid: now when
-        it has capacity free today; else when the first of its projects not yet sold (built on spec) is due
-        online, or after the permitting, grid connection and build of a new project, whichever is sooner.
-        (Spec projects still in the pipeline used to count as free today: the contracts sold on them
-        could not start and were terminated after the grace period, the cloud paying the penalty.)"""
-        if c.fleet_gw - c.committed_gw() > 0.5:
-            return 0.0
+    def _build_delay(self, c: Cloud) -> float:
+        """Months until a cloud could deliver capacity it does not have free today, the start date it
+        promises for it: when the first of its projects not yet sold (built on spec) is due online, or
+        after the permitting, grid connection and build of a new project, whichever is sooner. (Spec
+        projects still in the pipeline used to count as free today: the contracts sold on them could not
+        start and were terminated after the grace period, the cloud paying the penalty.)"""
         reg = self.regulators[c.p.jurisdiction]
         build = self.cfg.technology.build_months
         before_build = reg.expected_delay_months(incumbent=c.fleet_gw > 0)

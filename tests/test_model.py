@@ -159,23 +159,29 @@ def test_spot_compute_is_billed_after_the_months_ai_revenue(baseline):
 
 
 def test_clouds_promise_immediate_delivery_only_from_capacity_they_have_free(baseline):
-    """A cloud bids for delivery at once only while it has operational capacity free (over 0.5 GW);
-    a cloud whose free capacity is all in spec projects still being built promises the date the first
-    of them is due online. (Before, spec projects counted as free today, and the contracts sold on
-    them were terminated at the end of the grace period, the cloud paying the penalty.)"""
+    """A cloud bids in two tranches: the operational capacity it has free today (when over 0.5 GW) for
+    delivery at once, and the rest of its room (spec pipeline, new builds) for when it is due. So the
+    contracts a cloud signs in a month for immediate delivery never exceed what it had free when it bid.
+    (Before, a cloud with 0.6 GW free could sell 1.8 GW for delivery at once, or sell spec projects
+    still being built as if they were there; about a fifth of such contracts were terminated six
+    months later, the cloud paying the penalty.)"""
     now = later = 0
     for seed in range(3):
         m = ComputeMarketModel(config=baseline, rng=seed, months=48)
         sign = m._sign
         free_at_bid: dict[tuple[int, str], float] = {}   # free capacity when the month's bids were made
+        sold_now: dict[tuple[int, str], float] = {}
 
-        def checked(lab, cloud, gw, price, start, end, announce=True, sign=sign, m=m, free_at_bid=free_at_bid):
+        def checked(lab, cloud, gw, price, start, end, announce=True, sign=sign, m=m, free_at_bid=free_at_bid,
+                    sold_now=sold_now):
             nonlocal now, later
             if announce:
-                free = free_at_bid.setdefault((m.tick, cloud.uid), cloud.fleet_gw - cloud.committed_gw())
+                key = (m.tick, cloud.uid)
+                free = free_at_bid.setdefault(key, cloud.fleet_gw - cloud.committed_gw())
                 if start == m.tick:
                     now += 1
-                    assert free > 0.5
+                    sold_now[key] = sold_now.get(key, 0.0) + gw
+                    assert free > 0.5 and sold_now[key] <= free + 1e-9
                 else:
                     later += 1
                     assert start > m.tick
@@ -187,25 +193,23 @@ def test_clouds_promise_immediate_delivery_only_from_capacity_they_have_free(bas
     assert now > 0 and later > 0
 
 
-def test_delivery_date_of_a_cloud_with_only_spec_capacity_in_the_pipeline(baseline):
-    """No capacity free today, a spec project 4 months from completion: the cloud promises 4 months."""
+def test_delivery_date_of_capacity_a_cloud_does_not_have_free(baseline):
+    """Without spec projects, a new build's date: the regulator's expected permitting and grid time
+    plus the build. With a spec project 4 months from completion: 4 months."""
     from sim.ledger import Project
     m = ComputeMarketModel(config=baseline, rng=1)
     c = m.clouds_by_id["landlord"]
-    for k in m.contracts_of_cloud(c.uid):   # sold out today
-        k.gw += c.fleet_gw
-        m.touch(k)
-    assert c.fleet_gw - c.committed_gw() <= 0.5
     for pr in m.projects_of(c.uid):
         pr.contract = "C-x"
     c.spec_projects_contracted()
-    new_build = m._delivery_delay(c)
-    assert new_build > baseline.technology.build_months
+    reg = m.regulators[c.p.jurisdiction]
+    assert m._build_delay(c) == pytest.approx(reg.expected_delay_months(incumbent=c.fleet_gw > 0)
+                                              + baseline.technology.build_months)
     pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
                  build_left=4, financed=True, capex_busd=20.0)
     m.book.add("project", pr)
     m._add_project(pr)
-    assert m._delivery_delay(c) == 4.0
+    assert m._build_delay(c) == 4.0
 
 
 def test_project_loans_pay_interest_only_while_the_project_is_built(baseline):
