@@ -747,14 +747,16 @@ class ComputeMarketModel(mesa.Model):
         clouds = [b[0] for b in bidders]
         room, delays = [b[1] for b in bidders], [b[2] for b in bidders]
         prices, pds = [b[3] for b in bidders], [b[4] for b in bidders]
+        tranches: dict[str, list[int]] = {}   # cloud -> its bids' indices
+        for j, c in enumerate(clouds):
+            tranches.setdefault(c.uid, []).append(j)
         bid_price = []
         for lab, _ in reqs:   # vertically integrated share goes to the affiliated cloud
             row = list(prices)
             host = self._affiliated_cloud(lab)
             if host is not None and lab.p.vertical_integration > 0:
-                for j, c in enumerate(clouds):
-                    if c is host:
-                        row[j] *= 1.0 - 0.3 * lab.p.vertical_integration
+                for j in tranches.get(host.uid, ()):
+                    row[j] *= 1.0 - 0.3 * lab.p.vertical_integration
             bid_price.append(row)
         awards = award_offtake([gw for _, gw in reqs], bid_price, [delays] * len(reqs), pds, room)
         term = self.cfg.market.contract_term_months
