@@ -147,6 +147,14 @@ class Cloud(Firm):
         free_now = max(self.fleet_gw - self.committed_gw(), 0.0)
         return free_now + min(self.land_left_gw(), self.financeable_gw())
 
+    def own_construction_funds(self, cash_busd: float) -> float:
+        """What of ``cash_busd`` it can put into a build itself: less three months of operating cost;
+        a hyperscaler adds a year of other-business cash flow. Project finance lends the rest."""
+        own = cash_busd - 3.0 * self.fleet_gw * self.model.cfg.technology.opex_busd_per_gw_month
+        if self.p.kind == "hyperscaler":
+            own += 12.0 * self.p.other_business_busd_per_month
+        return own
+
     def financeable_gw(self) -> float:
         """GW of new projects it could fund: cash, a year of other-business cash flow and borrowing
         room up to its leverage limit, less what its pipeline still has to pay for."""

@@ -203,12 +203,10 @@ class ComputeMarketModel(mesa.Model):
                            + (0.0 if c.p.kind == "hyperscaler" else cfg.financier.unrated_spread), pr, 0.0)
                 sponsor_equity += to_pay - debt
             # ... and the sponsor's equity for the rest: what the cloud's own funds (as construction finance
-            # counts them, ``phase_financing``) cannot cover was raised from investors before the start. A
+            # counts them, ``Cloud.own_construction_funds``) cannot cover was raised from investors before the start. A
             # build is not started without its equity; without this, a thinly capitalised builder starts
             # with construction it can never pay for and defaults on schedule, whatever the market does.
-            own = c.p.initial_cash_busd - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
-            if c.p.kind == "hyperscaler":
-                own += 12.0 * c.p.other_business_busd_per_month
+            own = c.own_construction_funds(c.p.initial_cash_busd)
             if sponsor_equity > max(own, 0.0) + 1e-9:
                 fund("investors", c.uid, sponsor_equity - max(own, 0.0), "initial_project_equity")
         # chips in transit at the start: in each of the delivery lag's months before it, the chipmaker shipped its
@@ -894,9 +892,7 @@ class ComputeMarketModel(mesa.Model):
             c = self.clouds_by_id[pr.cloud]
             capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip.price())
             committed = c.position().financed_capex_left(chip.price())
-            own = c.cash_busd - committed - 3.0 * c.fleet_gw * tech.opex_busd_per_gw_month
-            if c.p.kind == "hyperscaler":   # funds the build from a year of operating cash flow too
-                own += 12.0 * c.p.other_business_busd_per_month
+            own = c.own_construction_funds(c.cash_busd - committed)
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
                 pr.financed = True
