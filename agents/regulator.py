@@ -5,6 +5,7 @@ from __future__ import annotations
 import mesa
 
 from sim.config import Regulator as RegParams
+from sim.permitting import expected_months_to_power
 
 
 class Regulator(mesa.Agent):
@@ -25,7 +26,8 @@ class Regulator(mesa.Agent):
         self.moratorium_until = -1
         self.pressure = 0.0
         self.grid_credit_gw = p.grid_gw_per_year / 12.0
-        self._queue_gw: float | None = None   # cached GW awaiting review; None when a project of it changed
+        # cached GW awaiting review and awaiting grid connection; None when a project of it moved in or out
+        self._queues_gw: tuple[float, float] | None = None
 
     def review_months(self, incumbent: bool) -> float:
         base = self.p.review_months * self.model.cfg.scale.permit_delay
@@ -37,17 +39,30 @@ class Regulator(mesa.Agent):
     def in_moratorium(self, tick: int) -> bool:
         return tick < self.moratorium_until
 
-    def queue_gw(self) -> float:
-        """GW of projects in its permitting queue (cached until one of its projects changes)."""
-        q = self._queue_gw
+    def queues_gw(self) -> tuple[float, float]:
+        """GW of projects in its permitting queue and GW approved and waiting for grid connection (cached until
+        a project of it enters or leaves either stage)."""
+        q = self._queues_gw
         if q is None or self.model.verify_caches:
-            fresh = sum(pr.gw for pr in self.model.projects_in(self.uid, "permitting"))
-            if q is not None and abs(fresh - q) > 1e-9 * max(1.0, fresh):
-                raise AssertionError(f"stale permitting queue of {self.uid}: {q} != {fresh}")
-            q = self._queue_gw = fresh
+            permit = grid = 0.0
+            for pr in self.model.projects:
+                if pr.regulator == self.uid:
+                    if pr.status == "permitting":
+                        permit += pr.gw
+                    elif pr.status == "interconnection":
+                        grid += pr.gw
+            fresh = (permit, grid)
+            if q is not None and any(abs(f - c) > 1e-9 * max(1.0, f) for f, c in zip(fresh, q)):
+                raise AssertionError(f"stale queues of {self.uid}: {q} != {fresh}")
+            q = self._queues_gw = fresh
         return q
 
     def expected_delay_months(self, incumbent: bool) -> float:
-        """Months a new project should expect from filing to energisation, before construction."""
-        wait = self.queue_gw() / self.p.throughput_gw_per_month
-        return self.review_months(incumbent) + wait + self.interconnection_months()
+        """Months a project filed now should expect before construction can start: permitting, litigation
+        and the grid queue (``permitting.expected_months_to_power``)."""
+        p = self.p
+        permit, grid = self.queues_gw()
+        return expected_months_to_power(self.review_months(incumbent), permit, p.throughput_gw_per_month,
+                                        p.litigation_prob, p.litigation_kill_prob, p.litigation_delay_months,
+                                        self.interconnection_months(), grid, self.grid_credit_gw,
+                                        p.grid_gw_per_year / 12.0)

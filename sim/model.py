@@ -29,6 +29,8 @@ from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 from sim.positions import OPEN_CONTRACT, PIPELINE
 
+QUEUED = ("permitting", "interconnection")   # the stages whose GW the regulators' queues count
+
 AGENT_VARIABLES = ("cash_busd", "debt_busd", "revenue_busd", "capacity_gw", "quality", "share")
 MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
 DEMAND_PERSISTENCE = 0.95   # monthly persistence of demand-growth shocks
@@ -245,10 +247,10 @@ class ComputeMarketModel(mesa.Model):
         c = self.clouds_by_id.get(pr.cloud)
         if c is not None:
             c.project_indexed(pr)
-        if pr.status == "permitting":
+        if pr.status in QUEUED:
             r = self.regulators.get(pr.regulator)
             if r is not None:
-                r._queue_gw = None
+                r._queues_gw = None
 
     def capex_per_gw(self) -> float:
         """All-in cost of one GW of new capacity at today's chip price, $B."""
@@ -261,8 +263,8 @@ class ComputeMarketModel(mesa.Model):
         stale. Only those the change can move are dropped. A new project is not yet in the pipeline
         index the positions are computed from (``_add_project`` takes it in). A cloud's
         position sees only whether a project is in the pipeline and whether it is under construction
-        (``_position_stage``), so a move through permitting leaves it alone; a regulator's queue sees
-        only projects in permitting; a cloud's sold GW sees only whether a contract is open (signed ->
+        (``_position_stage``), so a move through permitting leaves it alone; a regulator's queues see
+        only projects in permitting and awaiting grid connection; a cloud's sold GW sees only whether a contract is open (signed ->
         active leaves it alone)."""
         kind = type(rec)
         if kind is Project:
@@ -275,10 +277,10 @@ class ComputeMarketModel(mesa.Model):
                     c.pipeline_changed()
                 if new not in PIPELINE:   # online or ended: leaves the pipeline index
                     self._projects_ended = True
-            if prev == "permitting" or new == "permitting":
+            if prev in QUEUED or new in QUEUED:
                 r = self.regulators.get(rec.regulator)
                 if r is not None:
-                    r._queue_gw = None
+                    r._queues_gw = None
         elif kind is Contract:
             if rec.status not in OPEN_CONTRACT or len(rec.history) < 2:   # ended, or just added
                 c = self.clouds_by_id.get(rec.cloud)
@@ -341,9 +343,6 @@ class ComputeMarketModel(mesa.Model):
         self.projects = [p for p in self.projects if p.status in PIPELINE]
         self._projects_by_cloud = {uid: [p for p in ps if p.status in PIPELINE]   # filing order kept
                                    for uid, ps in self._projects_by_cloud.items()}
-
-    def projects_in(self, reg_uid: str, status: str) -> list[Project]:
-        return [p for p in self.projects if p.regulator == reg_uid and p.status == status]
 
     def stakes_of_investor(self, uid: str) -> list[Stake]:
         """An investor's held stakes in the order they were taken. Vendor financing reads them several times
@@ -802,23 +801,26 @@ class ComputeMarketModel(mesa.Model):
                        f"{k.id} {gw:.2f} GW at {price:.2f}/GW-month, start {start}")
         if announce:
             self.monthly["new_contracts"].append(k)
-            # capacity for it: first unallocated spec projects, then new projects
-            need = gw - max(cloud.fleet_gw - cloud.committed_gw() + gw, 0.0)
-            tied = False
-            for pr in self.projects_of(cloud.uid):
-                if need <= 1e-9:
-                    break
-                if pr.status in PIPELINE and not pr.contract:
-                    pr.contract = k.id
-                    tied = True
-                    need -= pr.gw
-            if tied:
-                cloud.spec_projects_contracted()   # its position changes in the free pipeline only
-            while need > 0.05 and cloud.land_left_gw() > 0.05:
-                size = min(need, cloud.p.max_project_gw, cloud.land_left_gw())
-                self._announce(cloud, size, contract=k.id)
-                need -= size
+            self._provide_capacity(cloud, k, gw - max(cloud.fleet_gw - cloud.committed_gw() + gw, 0.0))
         return k
+
+    def _provide_capacity(self, cloud: Cloud, k: Contract, need: float) -> None:
+        """Capacity for ``need`` GW of a contract the fleet cannot serve: first the cloud's projects not yet
+        sold (built on spec), then new projects on the land it has left."""
+        tied = False
+        for pr in self.projects_of(cloud.uid):
+            if need <= 1e-9:
+                break
+            if pr.status in PIPELINE and not pr.contract:
+                pr.contract = k.id
+                tied = True
+                need -= pr.gw
+        if tied:
+            cloud.spec_projects_contracted()   # its position changes in the free pipeline only
+        while need > 0.05 and cloud.land_left_gw() > 0.05:
+            size = min(need, cloud.p.max_project_gw, cloud.land_left_gw())
+            self._announce(cloud, size, contract=k.id)
+            need -= size
 
     # ================================================================== 5. investment
     def _announce(self, cloud: Cloud, gw: float, contract: str = "") -> Project:
@@ -876,10 +878,17 @@ class ComputeMarketModel(mesa.Model):
                         self._project_ended(pr)
 
     def _project_ended(self, pr: Project) -> None:
-        """A project withdrawn or killed frees its land; a contract behind it must find capacity elsewhere."""
+        """A project withdrawn or killed frees its land. A cloud whose project for an open contract was
+        killed (a permit denied, a suit lost) replaces it, as a developer whose site falls through finds
+        another: with a project built on spec or a new filing (``_provide_capacity``). It has promised the
+        capacity, and the lab may terminate the contract if it comes too late."""
         c = self.clouds_by_id[pr.cloud]
         c.land_used_gw = max(c.land_used_gw - pr.gw, 0.0)
         self.chip_orders = [o for o in self.chip_orders if o.project is not pr]
+        if pr.status == "killed" and pr.contract and c.alive:
+            k = self.book.records.get(pr.contract)
+            if k is not None and k.status in OPEN_CONTRACT:
+                self._provide_capacity(c, k, pr.gw)
 
     # ================================================================== 7. financing
     def phase_financing(self) -> None:

@@ -79,3 +79,30 @@ def process_jurisdiction(reg, projects: list[Project], book: Book, tick: int, rn
         book.move(pr, "construction")
         events.append(("interconnection_granted", pr, reg.uid))
     return events
+
+
+MAX_QUOTE_MONTHS = 120.0   # a date further out than ten years is no date (a jurisdiction without grid capacity)
+
+
+def expected_months_to_power(review_months: float, permit_queue_gw: float, throughput_gw_per_month: float,
+                             litigation_prob: float, litigation_kill_prob: float, litigation_delay_months: float,
+                             interconnection_months: float, grid_queue_gw: float, grid_credit_gw: float,
+                             grid_gw_per_month: float) -> float:
+    """Months a project filed today should expect before it can start construction, the part of a
+    delivery date that the regulator and the grid decide. Two bottlenecks, whichever binds:
+
+    * its own path: the review, the wait behind the GW already in the review queue, the expected
+      litigation delay (chance of a suit that does not kill it x the mean delay) and the minimum
+      interconnection time;
+    * the grid: it is connected only after every GW ahead of it, those awaiting connection and those
+      in review that will join first, less the connection capacity already banked, at this
+      jurisdiction's connection rate.
+
+    Both are expectations from today's queues, as a developer reads a grid operator's queue report;
+    the realised path is random (litigation, moratoria) and the queues move."""
+    own = (review_months + permit_queue_gw / throughput_gw_per_month
+           + litigation_prob * (1.0 - litigation_kill_prob) * litigation_delay_months + interconnection_months)
+    if grid_gw_per_month <= 0.0:
+        return MAX_QUOTE_MONTHS
+    grid = max(grid_queue_gw + permit_queue_gw - grid_credit_gw, 0.0) / grid_gw_per_month
+    return min(max(own, grid), MAX_QUOTE_MONTHS)

@@ -251,3 +251,47 @@ def test_clouds_start_with_the_money_for_construction_under_way(baseline):
         else:
             assert raised.get(c.uid, 0.0) > 0
             assert c.cash_busd == pytest.approx(to_pay + reserve)
+
+
+def test_a_killed_project_behind_an_open_contract_is_replaced(baseline):
+    """A permit denied or a suit lost kills the site, not the promise: the cloud files a new project of the
+    same size for the same contract (it has land left); a project behind a contract already ended is not
+    replaced."""
+    m = ComputeMarketModel(config=baseline, rng=1)
+    c, lab = m.clouds_by_id["landlord"], m.labs[0]
+    for pr in m.projects_of(c.uid):   # no spec projects to re-tie: the replacement must be a new filing
+        pr.contract = "C-x"
+    c.spec_projects_contracted()
+    k = m._sign(lab, c, 1.2, 3.0, start=m.tick + 20, end=m.tick + 80, announce=False)
+    pr = m._announce(c, 1.2, contract=k.id)
+    assert c.land_left_gw() > 1.2
+    m.book.move(pr, "permitting")
+    m.book.move(pr, "killed")
+    m._project_ended(pr)
+    new = [p for p in m.projects_of(c.uid) if p.contract == k.id and p.status == "announced"]
+    assert [p.gw for p in new] == [pytest.approx(1.2)] and new[0] is not pr
+
+    m.book.move(k, "terminated")
+    pr2 = new[0]
+    m.book.move(pr2, "permitting")
+    m.book.move(pr2, "killed")
+    m._project_ended(pr2)
+    assert not [p for p in m.projects_of(c.uid) if p.contract == k.id and p.status == "announced"]
+
+
+def test_delivery_date_counts_the_grid_queue(baseline):
+    """GW waiting for grid connection push a new build's promised date out: 60 GW ahead at the
+    jurisdiction's connection rate is years, far beyond review and the minimum connection time."""
+    m = ComputeMarketModel(config=baseline, rng=1)
+    c = m.clouds_by_id["landlord"]
+    for pr in m.projects_of(c.uid):
+        pr.contract = "C-x"
+    c.spec_projects_contracted()
+    reg = m.regulators[c.p.jurisdiction]
+    before = m._build_delay(c)
+    pr = m._announce(c, 60.0, contract="C-y")   # sold: only the queue it joins moves the date
+    m.book.move(pr, "permitting")
+    m.book.move(pr, "interconnection")
+    rate = reg.p.grid_gw_per_year / 12.0
+    assert m._build_delay(c) >= (60.0 - reg.grid_credit_gw) / rate + baseline.technology.build_months - 1e-9
+    assert m._build_delay(c) > before + 12
