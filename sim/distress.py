@@ -57,7 +57,9 @@ def _trigger_of(m: "ComputeMarketModel", uid: str) -> str:
 def resolve(m: "ComputeMarketModel") -> None:
     """Month-end distress resolution, labs first (their failures flow to clouds), then clouds.
 
-    Repeats until no new default appears, so a cascade can run within the month.
+    Any firm whose cash at the month's end covers what it failed to pay during the month pays it late
+    (``_settled_late``), whatever its kind; only the rest is distress. Repeats until no new default
+    appears, so a cascade can run within the month.
     """
     unpaid = m.monthly["unpaid"]
     for _ in range(10):
@@ -72,11 +74,13 @@ def resolve(m: "ComputeMarketModel") -> None:
                 for payee, amt, _k in debts:
                     _note_loss(m, payee, uid, amt)
                 continue
+            if _settled_late(m, firm, debts, sum(a for _, a, _ in debts)):
+                continue
             if firm.kind == "lab":
                 progressed |= _resolve_lab(m, firm, debts)
             elif firm.kind == "cloud":
                 progressed |= _resolve_cloud(m, firm, debts)
-            else:   # chipmaker / financier: losses absorbed, vendor financing stops via its cash
+            else:   # chipmaker / financier short at the month's end: losses absorbed, vendor financing stops via its cash
                 for payee, amt, _k in debts:
                     _note_loss(m, payee, uid, amt)
         if not unpaid and not progressed:
@@ -101,8 +105,6 @@ def _settled_late(m, firm, debts, total: float) -> bool:
 def _resolve_lab(m, lab, debts) -> bool:
     total = sum(a for _, a, _ in debts)
     fin = m.financier
-    if _settled_late(m, lab, debts, total):
-        return False
     # 0. a lab owned by a hyperscaler is funded by its parent while the parent can afford it. Inside a
     # group, cash is allocated quarter by quarter (three months of burn), not raised against a plan.
     parent = m._affiliated_cloud(lab)
@@ -196,8 +198,6 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
 def _resolve_cloud(m, cloud, debts) -> bool:
     total = sum(a for _, a, _ in debts)
     fin = m.financier
-    if _settled_late(m, cloud, debts, total):
-        return False
     ig = cloud.p.kind == "hyperscaler"
     need = total + 3.0 * cloud.fleet_gw * m.cfg.technology.opex_busd_per_gw_month - cloud.cash_busd
     if fin.will_lend(ig) and cloud.leverage() < 0.9 and need <= fin.lending_budget():

@@ -118,6 +118,22 @@ def test_arrears_the_month_end_cash_covers_are_paid_late_not_rescued():
     assert "arrears_paid" in kinds and "rescue_round" not in kinds
 
 
+@pytest.mark.parametrize("payer", ["chipmaker", "financier"])
+def test_the_chipmaker_and_the_financier_pay_arrears_late_too(payer):
+    """Late payment is one rule for every firm: the chipmaker or the financier short when a bill fell due
+    but holding the cash at the month's end pays it, and the payee records no counterparty loss."""
+    m, _ = _short_lab_world()
+    firm, cloud = m.firms_by_id[payer], m.clouds[0]
+    cash, payee_cash = firm.cash_busd, cloud.cash_busd
+    assert cash > 1.0
+    m.monthly["unpaid"].append((payer, cloud.uid, 1.0, "vendor_equity"))
+    distress.resolve(m)
+    assert firm.cash_busd == pytest.approx(cash - 1.0)
+    assert cloud.cash_busd == pytest.approx(payee_cash + 1.0)
+    assert cloud.uid not in m.stats.counterparty_losses
+    assert any(e["kind"] == "arrears_paid" and e["party"] == payer for e in m.event_log if e["tick"] == m.tick)
+
+
 def test_a_rescue_round_buys_the_lab_its_minimum_runway():
     """A lab that cannot pay: the rescue round covers the arrears plus min_runway_months of burn, less
     the cash it has (2 + 12 x 0.5 - 0.4 = 7.6 $B), and the arrears are then paid."""
