@@ -986,10 +986,10 @@ class ComputeMarketModel(mesa.Model):
                     maturity=self.tick + term, project=pr.id if pr is not None else "",
                     guarantor=self.chipmaker.uid if g_share > 0 else "", guaranteed_share=g_share,
                     amort_from=self.tick + grace)
-        loan.amort = debt / (term - grace)
         self.book.add("loan", loan)
         self.loans.setdefault(c.uid, []).append(loan)
         loan.principal = self.ledger.pay(fin.uid, c.uid, debt, "loan_drawdown", loan.id)
+        loan.amort = loan.principal / (term - grace)   # what was drawn, if the lender had less than asked
         self.touch(loan)
         return loan
 

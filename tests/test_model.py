@@ -233,6 +233,16 @@ def test_project_loans_pay_interest_only_while_the_project_is_built(baseline):
     assert bond.amort_from == m.tick and bond.amort == pytest.approx(6.0 / term)
 
 
+def test_a_loan_the_lender_can_only_partly_fund_amortises_what_was_drawn(baseline):
+    """A lender with 4 $B asked for 10 lends 4; the loan repays 4 over its term, not 10."""
+    m = ComputeMarketModel(config=baseline, rng=1)
+    fin, c = m.financier, m.clouds_by_id["neocloud"]
+    m.ledger.pay(fin.uid, "investors", fin.cash_busd - 4.0, "dividend")
+    loan = m._lend(c, 10.0, 0.08, None, 0.0)
+    term = baseline.financier.loan_term_months
+    assert loan.principal == pytest.approx(4.0) and loan.amort == pytest.approx(4.0 / term)
+
+
 def test_clouds_start_with_the_money_for_construction_under_way(baseline):
     """Projects under construction at the start are fully financed: project debt plus the sponsor's
     equity, raised from investors where its own cash falls short. So a thinly capitalised builder
