@@ -23,6 +23,7 @@ class Cloud(Firm):
         self.p = p
         self.expected_price = 0.0          # adaptive expectation of the spot price, $B/EGW-month
         self.blocks: list = []             # operational Project records
+        self.built_for: dict[str, float] = {}   # operational GW by the contract it was built for (contract id)
         self.fleet_gw = 0.0
         self.fleet_egw = 0.0
         self.fleet_efficiency = 1.0
@@ -41,11 +42,15 @@ class Cloud(Firm):
         """Recompute fleet size, efficiency and book value from its operational blocks."""
         gw = egw = 0.0
         oldest = 1 << 30
+        built_for: dict[str, float] = {}
         for b in self.blocks:
             gw += b.gw
             egw += b.gw * b.efficiency
             if b.online < oldest:
                 oldest = b.online
+            if b.contract:
+                built_for[b.contract] = built_for.get(b.contract, 0.0) + b.gw
+        self.built_for = built_for
         self.fleet_gw, self.fleet_egw = gw, egw
         self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
         self.oldest_online = oldest
@@ -55,6 +60,8 @@ class Cloud(Firm):
         the blocks in list order, so adding the newest block last gives exactly the same totals without
         walking a fleet of a few hundred blocks every month."""
         self.blocks.append(block)
+        if block.contract:
+            self.built_for[block.contract] = self.built_for.get(block.contract, 0.0) + block.gw
         gw = self.fleet_gw + block.gw
         egw = self.fleet_egw + block.gw * block.efficiency
         self.fleet_gw, self.fleet_egw = gw, egw

@@ -464,30 +464,48 @@ class ComputeMarketModel(mesa.Model):
 
     # ================================================================== 2. serving and the spot market
     def _deliver_contracts(self) -> None:
-        """Each cloud delivers its operational capacity to its contracts in signing order.
+        """Each cloud delivers its operational capacity to its contracts. Capacity built for a contract
+        (a project tied to it, ``Cloud.built_for``) serves that contract first once it has started:
+        offtake capacity is site-specific, the campus built for a lab is that lab's. The rest of the
+        fleet serves contracts in signing order.
 
         A signed contract starts once its start date has come and at least half of it can be delivered;
         one still waiting ``late_delivery_grace_months`` after its start is terminated, the cloud paying
-        the late-delivery penalty."""
+        the late-delivery penalty. (Before session 6 the whole fleet served contracts in signing order,
+        so capacity built for a new contract went to older ones whose own sites had failed or were late,
+        and the new contract was terminated instead.)"""
         t, grace = self.tick, self.cfg.market.late_delivery_grace_months
         for c in self.clouds:
-            left = c.fleet_gw if c.alive else 0.0
-            for k in self.contracts_cloud[c.uid]:
+            alive = c.alive
+            left = c.fleet_gw if alive else 0.0
+            ks = self.contracts_cloud[c.uid]
+            own: dict[str, float] = {}
+            built_for = c.built_for
+            if built_for and alive:
+                for k in ks:
+                    if t >= k.start and k.status in OPEN_CONTRACT and (g := built_for.get(k.id)):
+                        mine = own[k.id] = g if g < k.gw else k.gw
+                        left -= mine
+            for k in ks:
                 status = k.status
                 if status == "signed":
                     if t < k.start:          # not due yet (the grace period is never negative)
                         continue
-                    if left >= 0.5 * k.gw:
+                    mine = own.get(k.id, 0.0) if own else 0.0
+                    if mine + left >= 0.5 * k.gw:
                         self.book.move(k, "active")
                         status = "active"
                     elif t >= k.start + grace:
                         self._terminate_late(c, k)
+                        left += mine
                         continue
                 if status == "active":
-                    gw = k.gw
-                    delivered = k.delivered_gw = left if left < gw else gw   # min(gw, left), without the call
-                    left -= delivered
-            c.contracted_gw_now = c.fleet_gw - left if c.alive else 0.0
+                    mine = own.get(k.id, 0.0) if own else 0.0
+                    rest = k.gw - mine
+                    extra = left if left < rest else rest   # min(rest, left), without the call
+                    k.delivered_gw = mine + extra
+                    left -= extra
+            c.contracted_gw_now = c.fleet_gw - left if alive else 0.0
         self._prune_contracts()
 
     def _terminate_late(self, c: Cloud, k: Contract) -> None:

@@ -305,3 +305,29 @@ def test_delivery_date_counts_the_grid_queue(baseline):
     rate = reg.p.grid_gw_per_year / 12.0
     assert m._build_delay(c) >= (60.0 - reg.grid_credit_gw) / rate + baseline.technology.build_months - 1e-9
     assert m._build_delay(c) > before + 12
+
+
+def test_capacity_built_for_a_contract_serves_it_before_older_contracts(tiny):
+    """Offtake capacity is site-specific. The cloud's fleet is only the 0.8 GW campus built for a newer
+    contract; an older 1 GW contract, due too, has no capacity of its own. The campus serves the newer
+    contract in full and the older one waits. (In signing order alone, the older contract would take
+    the campus, more than half of its 1 GW, and the newer one, whose capacity was built on time, would
+    wait and be terminated as late.)"""
+    from sim.ledger import Project
+    m = ComputeMarketModel(config=tiny(), rng=1)
+    c, lab = m.clouds[0], m.labs[0]
+    (old,) = m.contracts_cloud[c.uid]
+    c.blocks = []                      # the older contract's site is gone
+    c.refresh_fleet()
+    new = m._sign(lab, c, 0.8, 3.0, start=0, end=60, announce=False)
+    campus = Project(m.book.new_id("P"), "operational", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.8,
+                     contract=new.id, online=0, efficiency=1.0, financed=True, capex_busd=30.0)
+    m.book.add("project", campus)
+    c.add_block(campus)
+    assert c.fleet_gw == pytest.approx(0.8)
+    m._deliver_contracts()
+    assert new.status == "active" and new.delivered_gw == pytest.approx(0.8)
+    assert old.status == "signed" and c.contracted_gw_now == pytest.approx(0.8)
+    assert c.built_for == {new.id: 0.8}
+    c.refresh_fleet()                  # the index is rebuilt from the blocks the same way
+    assert c.built_for == {new.id: 0.8}
