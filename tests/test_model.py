@@ -193,15 +193,21 @@ def test_clouds_promise_immediate_delivery_only_from_capacity_they_have_free(bas
     assert now > 0 and later > 0
 
 
-def test_delivery_date_of_capacity_a_cloud_does_not_have_free(baseline):
-    """Without spec projects, a new build's date: the regulator's expected permitting and grid time
-    plus the build. With a spec project 4 months from completion: 4 months."""
-    from sim.ledger import Project
+def _landlord_without_spec_projects(baseline):
+    """Baseline at the start with every pipeline project of the landlord sold (tied to a contract)."""
     m = ComputeMarketModel(config=baseline, rng=1)
     c = m.clouds_by_id["landlord"]
     for pr in m.projects_of(c.uid):
         pr.contract = "C-x"
     c.spec_projects_contracted()
+    return m, c
+
+
+def test_delivery_date_of_capacity_a_cloud_does_not_have_free(baseline):
+    """Without spec projects, a new build's date: the regulator's expected permitting and grid time
+    plus the build. With a spec project 4 months from completion: 4 months."""
+    from sim.ledger import Project
+    m, c = _landlord_without_spec_projects(baseline)
     reg = m.regulators[c.p.jurisdiction]
     assert m._build_delay(c) == pytest.approx(reg.expected_delay_months(incumbent=c.fleet_gw > 0)
                                               + baseline.technology.build_months)
@@ -267,11 +273,8 @@ def test_a_killed_project_behind_an_open_contract_is_replaced(baseline):
     """A permit denied or a suit lost kills the site, not the promise: the cloud files a new project of the
     same size for the same contract (it has land left); a project behind a contract already ended is not
     replaced."""
-    m = ComputeMarketModel(config=baseline, rng=1)
-    c, lab = m.clouds_by_id["landlord"], m.labs[0]
-    for pr in m.projects_of(c.uid):   # no spec projects to re-tie: the replacement must be a new filing
-        pr.contract = "C-x"
-    c.spec_projects_contracted()
+    m, c = _landlord_without_spec_projects(baseline)   # the replacement must be a new filing
+    lab = m.labs[0]
     k = m._sign(lab, c, 1.2, 3.0, start=m.tick + 20, end=m.tick + 80, announce=False)
     pr = m._announce(c, 1.2, contract=k.id)
     assert c.land_left_gw() > 1.2
@@ -292,11 +295,7 @@ def test_a_killed_project_behind_an_open_contract_is_replaced(baseline):
 def test_delivery_date_counts_the_grid_queue(baseline):
     """GW waiting for grid connection push a new build's promised date out: 60 GW ahead at the
     jurisdiction's connection rate is years, far beyond review and the minimum connection time."""
-    m = ComputeMarketModel(config=baseline, rng=1)
-    c = m.clouds_by_id["landlord"]
-    for pr in m.projects_of(c.uid):
-        pr.contract = "C-x"
-    c.spec_projects_contracted()
+    m, c = _landlord_without_spec_projects(baseline)
     reg = m.regulators[c.p.jurisdiction]
     before = m._build_delay(c)
     pr = m._announce(c, 60.0, contract="C-y")   # sold: only the queue it joins moves the date
