@@ -74,12 +74,13 @@ def resolve(m: "ComputeMarketModel") -> None:
                 for payee, amt, _k in debts:
                     _note_loss(m, payee, uid, amt)
                 continue
-            if _settled_late(m, firm, debts, sum(a for _, a, _ in debts)):
+            total = sum(a for _, a, _ in debts)
+            if _settled_late(m, firm, debts, total):
                 continue
             if firm.kind == "lab":
-                progressed |= _resolve_lab(m, firm, debts)
+                progressed |= _resolve_lab(m, firm, debts, total)
             elif firm.kind == "cloud":
-                progressed |= _resolve_cloud(m, firm, debts)
+                progressed |= _resolve_cloud(m, firm, debts, total)
             else:   # chipmaker / financier short at the month's end: losses absorbed, vendor financing stops via its cash
                 for payee, amt, _k in debts:
                     _note_loss(m, payee, uid, amt)
@@ -102,8 +103,7 @@ def _settled_late(m, firm, debts, total: float) -> bool:
     return True
 
 
-def _resolve_lab(m, lab, debts) -> bool:
-    total = sum(a for _, a, _ in debts)
+def _resolve_lab(m, lab, debts, total: float) -> bool:
     fin = m.financier
     # 0. a lab owned by a hyperscaler is funded by its parent while the parent can afford it. Inside a
     # group, cash is allocated quarter by quarter (three months of burn), not raised against a plan.
@@ -195,8 +195,7 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
     m.log_event("acquisition", acquirer.uid, target.uid, price, 0.0, f"{acquirer.uid} acquires distressed {target.uid}")
 
 
-def _resolve_cloud(m, cloud, debts) -> bool:
-    total = sum(a for _, a, _ in debts)
+def _resolve_cloud(m, cloud, debts, total: float) -> bool:
     fin = m.financier
     ig = cloud.p.kind == "hyperscaler"
     need = total + 3.0 * cloud.fleet_gw * m.cfg.technology.opex_busd_per_gw_month - cloud.cash_busd

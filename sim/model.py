@@ -488,10 +488,10 @@ class ComputeMarketModel(mesa.Model):
                         left -= mine
             for k in ks:
                 status = k.status
+                if status == "signed" and t < k.start:   # not due yet (the grace period is never negative)
+                    continue
+                mine = own.get(k.id, 0.0) if own else 0.0   # built for it
                 if status == "signed":
-                    if t < k.start:          # not due yet (the grace period is never negative)
-                        continue
-                    mine = own.get(k.id, 0.0) if own else 0.0
                     if mine + left >= 0.5 * k.gw:
                         self.book.move(k, "active")
                         status = "active"
@@ -500,7 +500,6 @@ class ComputeMarketModel(mesa.Model):
                         left += mine
                         continue
                 if status == "active":
-                    mine = own.get(k.id, 0.0) if own else 0.0
                     rest = k.gw - mine
                     extra = left if left < rest else rest   # min(rest, left), without the call
                     k.delivered_gw = mine + extra
