@@ -36,6 +36,16 @@ class Cloud(Firm):
         self._pos: Position | None = None  # cached pipeline position; None when one of its projects changed
         self._committed: float | None = None   # cached GW sold; None when one of its contracts changed
         self.spot_sold_egw = 0.0
+        # project loans are paid into a construction fund, not its cash: the lender releases the money only
+        # against the project's own bills (``sim.economics.project_bill_split``), so borrowed money cannot
+        # pay for anything else. An account of the firm's own (not an external sector) in the ledger.
+        self.fund_account = f"{uid}:construction_fund"
+        self._fund_index = model.ledger.open(self.fund_account)
+
+    @property
+    def fund_busd(self) -> float:
+        """Loan proceeds held in its construction fund for its financed projects, $B."""
+        return self._ledger.balances[self._fund_index]
 
     # ---------------------------------------------------------------- fleet
     def refresh_fleet(self) -> None:
@@ -114,8 +124,9 @@ class Cloud(Firm):
         return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months
 
     def assets_busd(self) -> float:
-        """Cash, the depreciated fleet and the cost of projects under construction, $B."""
-        return max(self.cash_busd, 0.0) + self.book_value_busd + self.position().construction_cost_busd
+        """Cash (its own and its construction fund), the depreciated fleet and the cost of projects under
+        construction, $B."""
+        return max(self.cash_busd, 0.0) + self.fund_busd + self.book_value_busd + self.position().construction_cost_busd
 
     def leverage(self) -> float:
         a, d = self.assets_busd(), self.debt_busd
@@ -163,12 +174,12 @@ class Cloud(Firm):
         return own
 
     def financeable_gw(self) -> float:
-        """GW of new projects it could fund: cash, a year of other-business cash flow and borrowing
-        room up to its leverage limit, less what its pipeline still has to pay for."""
+        """GW of new projects it could fund: cash, its construction fund, a year of other-business cash flow
+        and borrowing room up to its leverage limit, less what its pipeline still has to pay for."""
         m = self.model
         per_gw = m.capex_per_gw()
         room_debt = max(self.p.max_leverage * self.assets_busd() - self.debt_busd, 0.0)
-        funds = max(self.cash_busd, 0.0) + 12.0 * self.p.other_business_busd_per_month + room_debt
+        funds = max(self.cash_busd, 0.0) + self.fund_busd + 12.0 * self.p.other_business_busd_per_month + room_debt
         committed = self.position().capex_left(m.chipmaker.price())
         return max((funds - committed) / per_gw, 0.0)
 

@@ -58,6 +58,25 @@ def take_or_pay_payment(contracted_gw: float, used_gw: float, price_per_gw_month
     return price_per_gw_month * (floor if floor > used else used)
 
 
+def capitalised_principal(debt_busd: float, rate_annual: float, months: int) -> float:
+    """A construction loan sized to pay its own interest until the build is done (capitalised interest, part
+    of a project's budget in project finance): principal P such that ``debt_busd`` is left for the build
+    after ``months`` of simple interest on P, P = D + P * rate * months / 12. The interest share is capped
+    at half the loan."""
+    return debt_busd / (1.0 - min(max(rate_annual, 0.0) * max(months, 0) / 12.0, 0.5))
+
+
+def project_bill_split(bill_busd: float, debt_share: float, fund_busd: float) -> tuple[float, float]:
+    """(from the sponsor's cash, from the project's construction fund) for one bill of a financed project.
+
+    Pro rata funding: the construction fund (the loan's proceeds, held for the project) pays the loan's
+    share of the project's budget (``debt_share``) of every bill while it lasts, the sponsor the rest and
+    any overrun beyond the budget. A project without a loan has a share of zero, so its sponsor pays
+    everything."""
+    from_fund = min(bill_busd * debt_share, max(fund_busd, 0.0))
+    return bill_busd - from_fund, from_fund
+
+
 def usd_per_gpu_hour(price_busd_per_egw_month: float, gpus_per_gw: float, efficiency: float = 1.0) -> float:
     """Map a spot price per effective-GW-month to $ per GPU-hour of a chip vintage.
 

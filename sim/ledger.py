@@ -198,6 +198,8 @@ class Project(Record):
     online: int = -1
     litigated: bool = False
     financed: bool = False
+    fund_busd: float = 0.0       # its loan's proceeds not yet spent, held in its cloud's construction fund
+    debt_share: float = 0.0      # share of each of its bills its construction fund pays (loan / budget)
 
 
 class Book:

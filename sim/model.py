@@ -23,7 +23,8 @@ from agents.regulator import Regulator
 from sim import distress
 from sim.config import ScenarioConfig, load_scenario
 from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
-                           months_to_online, take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
+                           months_to_online, project_bill_split, capitalised_principal, take_or_pay_payment, usd_per_gpu_hour,
+                           vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
@@ -202,7 +203,7 @@ class ComputeMarketModel(mesa.Model):
                                                                                  + tech.other_capex_busd_per_gw))
                 debt = to_pay * (cfg.financier.max_ltv if c.p.kind != "hyperscaler" else 0.5)
                 self._lend(c, debt, cfg.financier.base_rate + cfg.financier.base_spread
-                           + (0.0 if c.p.kind == "hyperscaler" else cfg.financier.unrated_spread), pr, 0.0)
+                           + (0.0 if c.p.kind == "hyperscaler" else cfg.financier.unrated_spread), pr, 0.0, cost=to_pay)
                 sponsor_equity += to_pay - debt
             # ... and the sponsor's equity for the rest: what the cloud's own funds (as construction finance
             # counts them, ``Cloud.own_construction_funds``) cannot cover was raised from investors before the start. A
@@ -682,7 +683,8 @@ class ComputeMarketModel(mesa.Model):
         dues = [l.principal if t >= l.maturity else (min(l.amort, l.principal) if t >= l.amort_from else 0.0)
                 for l in loans]
         principal = sum(dues)
-        paid_i = firm.pay(lender, interest, "interest")
+        from_fund = self._capitalised_interest(firm, lender, loans) if interest > 0.0 else 0.0
+        paid_i = firm.pay(lender, interest - from_fund, "interest") + from_fund
         if paid_i < interest - 1e-9 or principal <= 0:
             return
         share = firm.pay(lender, principal, "principal") / principal
@@ -690,6 +692,25 @@ class ComputeMarketModel(mesa.Model):
             l.principal -= d * share
             if l.principal <= 1e-9:
                 self.book.move(l, "repaid")
+
+    def _capitalised_interest(self, firm: Any, lender: str, loans: list[Loan]) -> float:
+        """Pay this month's interest on a cloud's project loans still in construction out of their projects'
+        construction funds (the interest the loans were sized to carry, ``capitalised_principal``), as far
+        as the funds go. Returns what the funds paid; the borrower pays the rest."""
+        t, total = self.tick, 0.0
+        records = self.book.records
+        for l in loans:
+            if not l.project or t >= l.amort_from:
+                continue
+            pr = records.get(l.project)
+            if pr is None or pr.fund_busd <= 1e-12:
+                continue
+            take = min(l.principal * l.rate / 12.0, pr.fund_busd)
+            pr.fund_busd -= take
+            total += take
+        if total > 0.0:
+            total = self.ledger.pay(firm.fund_account, lender, total, "interest")
+        return total
 
     @staticmethod
     def _active_loans_by_lender(loans: list[Loan]) -> dict[str, list[Loan]]:
@@ -894,6 +915,14 @@ class ComputeMarketModel(mesa.Model):
                     if pr.status == "killed":
                         self._project_ended(pr)
 
+    def _release_fund(self, pr: Project, c: Cloud) -> None:
+        """What is left of a project's loan in the construction fund when it is finished or abandoned goes
+        to its cloud's cash (a completed project's leftover after its budget; an abandoned one's, which
+        its defaulting sponsor's creditors then share)."""
+        if pr.fund_busd > 1e-12:
+            self.ledger.pay(c.fund_account, c.uid, pr.fund_busd, "construction_fund_release", pr.id)
+        pr.fund_busd = 0.0
+
     def _project_ended(self, pr: Project) -> None:
         """A project withdrawn or killed frees its land. A cloud whose project for an open contract was
         killed (a permit denied, a suit lost) replaces it, as a developer whose site falls through finds
@@ -901,6 +930,7 @@ class ComputeMarketModel(mesa.Model):
         capacity, and the lab may terminate the contract if it comes too late."""
         c = self.clouds_by_id[pr.cloud]
         c.land_used_gw = max(c.land_used_gw - pr.gw, 0.0)
+        self._release_fund(pr, c)
         self.chip_orders = [o for o in self.chip_orders if o.project is not pr]
         if pr.status == "killed" and pr.contract and c.alive:
             k = self.book.records.get(pr.contract)
@@ -918,7 +948,7 @@ class ComputeMarketModel(mesa.Model):
             c = self.clouds_by_id[pr.cloud]
             capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip.price())
             committed = c.position().financed_capex_left(chip.price())
-            own = c.own_construction_funds(c.cash_busd - committed)
+            own = c.own_construction_funds(c.cash_busd + c.fund_busd - committed)
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
                 pr.financed = True
@@ -926,7 +956,7 @@ class ComputeMarketModel(mesa.Model):
             else:
                 debt = min(debt_needed, self.cfg.financier.max_ltv * capex if c.p.kind != "hyperscaler" else debt_needed)
                 ig = c.p.kind == "hyperscaler"
-                if debt < debt_needed - max(own, 0.0) or debt > budget or not fin.will_lend(ig) \
+                if debt < debt_needed - 1e-9 or debt > budget or not fin.will_lend(ig) \
                         or c.leverage() > c.p.max_leverage:
                     if t - pr.stage_due > 12:   # no money for a year: the project is shelved
                         self.book.move(pr, "withdrawn")
@@ -942,10 +972,10 @@ class ComputeMarketModel(mesa.Model):
                 if (c.uid in chip.p.partners or c.p.kind != "hyperscaler") and chip.vendor_room_busd() >= debt * chip.p.guarantee_share:
                     g_share = chip.p.guarantee_share
                 rate = fin.rate_for(c.leverage(), offtaker_pd, g_share)
-                self._lend(c, debt, rate, pr, g_share)
-                budget -= debt
+                loan = self._lend(c, debt, rate, pr, g_share, cost=capex)
+                budget -= loan.principal
                 pr.financed = True
-                self.log_event("loan", c.uid, fin.uid, debt, pr.gw,
+                self.log_event("loan", c.uid, fin.uid, loan.principal, pr.gw,
                                f"{rate:.1%}" + (f", {g_share:.0%} guaranteed by chipmaker" if g_share else ""))
             pr.capex_busd = capex
             self.touch(pr)
@@ -984,7 +1014,7 @@ class ComputeMarketModel(mesa.Model):
             pos = c.position()
             need = (3.0 * c.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
                     + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
-            short = need - c.cash_busd - 3.0 * c.p.other_business_busd_per_month
+            short = need - c.cash_busd - c.fund_busd - 3.0 * c.p.other_business_busd_per_month
             if short > 0.5 and short <= budget and c.leverage() < c.p.max_leverage:
                 rate = fin.rate_for(c.leverage(), 0.0, 0.0)
                 loan = self._lend(c, short, rate, None, 0.0)
@@ -992,11 +1022,19 @@ class ComputeMarketModel(mesa.Model):
                 self.log_event("loan", c.uid, fin.uid, loan.principal, 0.0, f"{rate:.1%} corporate bond for capex")
         return budget
 
-    def _lend(self, c: Cloud, debt: float, rate: float, pr: Project | None, g_share: float) -> Loan:
+    def _lend(self, c: Cloud, debt: float, rate: float, pr: Project | None, g_share: float, cost: float = 0.0) -> Loan:
         """A loan from the financier, drawn at once; amortises evenly to its maturity. A project loan is a
         construction loan first: interest only until the build is due to finish, then it amortises over
         the rest of its term out of the capacity's revenue (standard project finance: a project repays
-        from its cash flow, not from its sponsor's before it earns)."""
+        from its cash flow, not from its sponsor's before it earns).
+
+        A neocloud's or landlord's project loan is project finance. It lends ``debt`` toward the project's
+        budget ``cost`` plus its own interest until the build is due (capitalised interest,
+        ``capitalised_principal``). Its proceeds go to the cloud's construction fund, held for that
+        project: the fund pays the loan's share of each of its bills (``_pay_project_bills``) and the
+        loan's interest while it is built (``_service_loans``). A hyperscaler borrows on its balance sheet
+        (investment-grade bonds): the proceeds are corporate cash, and its own share comes from its other
+        businesses' cash flow over the build."""
         fin, term = self.financier, self.cfg.financier.loan_term_months
         grace = min(pr.build_left, term - 1) if pr is not None else 0
         loan = Loan(self.book.new_id("L"), "active", lender=fin.uid, borrower=c.uid, principal=debt, rate=rate,
@@ -1005,7 +1043,12 @@ class ComputeMarketModel(mesa.Model):
                     amort_from=self.tick + grace)
         self.book.add("loan", loan)
         self.loans.setdefault(c.uid, []).append(loan)
-        loan.principal = self.ledger.pay(fin.uid, c.uid, debt, "loan_drawdown", loan.id)
+        into_fund = pr is not None and c.p.kind != "hyperscaler"
+        ask = capitalised_principal(debt, rate, grace) if into_fund else debt
+        loan.principal = self.ledger.pay(fin.uid, c.fund_account if into_fund else c.uid, ask, "loan_drawdown", loan.id)
+        if into_fund:
+            pr.fund_busd += loan.principal
+            pr.debt_share = loan.principal * (debt / ask) / cost if cost > 0 else 0.0   # what was lent, if less
         loan.amort = loan.principal / (term - grace)   # what was drawn, if the lender had less than asked
         self.touch(loan)
         return loan
@@ -1038,8 +1081,8 @@ class ComputeMarketModel(mesa.Model):
             if pr.status == "construction":
                 bills.setdefault(pr.cloud, []).append((pr, gw, price))
         for cloud_uid, items in bills.items():   # one invoice per cloud per month
-            amount = sum(gw * price for _, gw, price in items)
-            paid = self.clouds_by_id[cloud_uid].pay(chip.uid, amount, "chip_purchase")
+            paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], [(pr, gw * price) for pr, gw, price in items],
+                                           chip.uid, "chip_purchase")
             gw_total = sum(gw for _, gw, _ in items)
             for pr, gw, _ in items:
                 pr.chips_delivered += gw
@@ -1061,17 +1104,42 @@ class ComputeMarketModel(mesa.Model):
                 if pr.financed and pr.build_left > 0:
                     building.setdefault(pr.cloud, []).append(pr)
         for cloud_uid, prs in building.items():   # one payment per cloud; projects advance in filing order
-            spends = [pr.gw * per_month / tech.build_months for pr in prs]
-            paid = self.clouds_by_id[cloud_uid].pay("construction", sum(spends), "construction")
+            spends = [(pr, pr.gw * per_month / tech.build_months) for pr in prs]
+            paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], spends, "construction", "construction",
+                                           advance=True)
             self.cum_capex += paid
             capex_by_cloud[cloud_uid] = capex_by_cloud.get(cloud_uid, 0.0) + paid
-            for pr, spend in zip(prs, spends):
-                if paid < spend - 1e-9:
-                    break
-                paid -= spend
-                pr.build_left -= 1
             self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that advanced
         self._bring_online(in_construction)
+
+    def _pay_project_bills(self, c: Cloud, bills: list[tuple[Project, float]], payee: str, kind: str,
+                           advance: bool = False) -> float:
+        """Pay one month's bills of a cloud's projects to ``payee``, ``(project, $B)`` in filing order: each
+        split between the cloud's cash and the project's construction fund (``project_bill_split``), one
+        payment from each. Returns what was paid.
+
+        Chips are delivered whether or not they are paid for (the shortfall is unpaid, a distress signal).
+        With ``advance`` (construction) a project advances a month only when its bill is paid: those the
+        fund pays in full always do; those needing cash do in filing order while the cash paid lasts (the
+        first it does not cover stops the rest), and a project that does not advance draws nothing from
+        its fund."""
+        splits = [project_bill_split(amount, pr.debt_share, pr.fund_busd) for pr, amount in bills]
+        paid_cash = left = c.pay(payee, sum([cash for cash, _ in splits]), kind)
+        from_fund = 0.0
+        blocked = False
+        for (pr, _amount), (cash, fund) in zip(bills, splits):
+            if advance:
+                if cash > 1e-12:
+                    if blocked or left < cash - 1e-9:
+                        blocked = True
+                        continue
+                    left -= cash
+                pr.build_left -= 1
+            pr.fund_busd -= fund
+            from_fund += fund
+        if from_fund > 0.0:
+            from_fund = self.ledger.pay(c.fund_account, payee, from_fund, kind)
+        return paid_cash + from_fund
 
     def _allocate_chips(self, arrives: int) -> None:
         """Ship one month's chip output, to arrive in month ``arrives``. The chipmaker shares its output among
@@ -1108,6 +1176,7 @@ class ComputeMarketModel(mesa.Model):
             c = self.clouds_by_id[pr.cloud]
             if pr.chips_delivered >= pr.gw - 1e-6:
                 self.book.move(pr, "operational")
+                self._release_fund(pr, c)
                 pr.online = self.tick
                 pr.efficiency = self.frontier_efficiency
                 c.add_block(pr)
@@ -1221,6 +1290,7 @@ class ComputeMarketModel(mesa.Model):
                     a[(f.uid, var)] = []
             for c in self.clouds:
                 a[(c.uid, "capex_busd")] = []
+                a[(c.uid, "construction_fund_busd")] = []
             a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
             self._lab_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs]
             self._cloud_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.clouds]
@@ -1242,6 +1312,7 @@ class ComputeMarketModel(mesa.Model):
         capex = m["capex_by_cloud"]
         for c in self.clouds:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
             a[(c.uid, "capex_busd")].append(float(capex.get(c.uid, 0.0)))
+            a[(c.uid, "construction_fund_busd")].append(float(c.fund_busd))
         a[("chipmaker", "cash_busd")].append(float(chip.cash_busd))
         a[("chipmaker", "revenue_busd")].append(float(chip.revenue_busd))
 

@@ -125,3 +125,23 @@ def test_months_to_online_by_pipeline_stage():
     assert E.months_to_online("construction", 0, 20, 9.0, 15) == 1.0
     assert E.months_to_online("permitting", 15, 3, 9.0, 15) == 21.0
     assert E.months_to_online("interconnection", 15, 12, 9.0, 15) == 15.0
+
+
+def test_capitalised_principal_carries_its_own_interest_during_the_build():
+    """10 for the build at 12 % for 5 months: P = 10 + P x 0.05, so P = 10 / 0.95; no build, no
+    interest; the interest share is capped at half the loan."""
+    assert E.capitalised_principal(10.0, 0.12, 5) == pytest.approx(10.0 / 0.95)
+    p = E.capitalised_principal(10.0, 0.12, 5)
+    assert p - p * 0.12 * 5 / 12 == pytest.approx(10.0)
+    assert E.capitalised_principal(10.0, 0.12, 0) == 10.0
+    assert E.capitalised_principal(10.0, 0.5, 24) == pytest.approx(20.0)
+
+
+def test_project_bill_split_pays_the_loans_share_from_the_fund_while_it_lasts():
+    """A bill of 2 on a 60 %-debt project: 1.2 from the fund, 0.8 from the sponsor; with 0.5 left in the
+    fund, 0.5 and 1.5; without a loan the sponsor pays it all."""
+    assert E.project_bill_split(2.0, 0.6, 10.0) == pytest.approx((0.8, 1.2))
+    assert E.project_bill_split(2.0, 0.6, 0.5) == pytest.approx((1.5, 0.5))
+    assert E.project_bill_split(2.0, 0.0, 10.0) == (2.0, 0.0)
+    cash, fund = E.project_bill_split(3.7, 0.45, 1.0)
+    assert cash + fund == pytest.approx(3.7)

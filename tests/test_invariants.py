@@ -39,6 +39,16 @@ def check_month(m: ComputeMarketModel, start_total: float) -> None:
     for name, bal, ext in zip(led.names, led.balances, led.is_external):
         if not ext:
             assert bal >= -1e-9, f"{name} has negative cash {bal}"
+    # a cloud's construction fund holds exactly its projects' unspent loan proceeds; a defaulted one holds none
+    held: dict[str, float] = {}
+    for rid, rec in m.book.records.items():
+        if m.book.kinds[rid] == "project":
+            assert rec.fund_busd >= -1e-9, f"{rid} overdrew its construction fund"
+            held[rec.cloud] = held.get(rec.cloud, 0.0) + rec.fund_busd
+    for c in m.clouds:
+        assert c.fund_busd == pytest.approx(held.get(c.uid, 0.0), abs=1e-6), f"{c.uid} construction fund"
+        if c.defaulted:
+            assert c.fund_busd == pytest.approx(0.0, abs=1e-6)
     # capacity never negative; pipeline sizes positive
     for c in m.clouds:
         assert c.fleet_gw >= -1e-12
