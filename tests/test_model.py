@@ -377,3 +377,56 @@ def test_a_construction_fund_pays_only_its_own_projects_bills(baseline):
     m._release_fund(a, c)
     assert a.fund_busd == 0.0 and c.cash_busd == pytest.approx(cash + 4.4)
     assert c.fund_busd == pytest.approx(fund0 - 5.0)
+
+
+def _unfinanced_build(m, c, gw: float = 1.0):
+    """A project of cloud ``c`` entering construction this month, not yet financed."""
+    from sim.ledger import Project
+    pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=gw,
+                 announced=m.tick, build_left=m.cfg.technology.build_months, stage_due=m.tick)
+    m.book.add("project", pr)
+    m._add_project(pr)
+    return pr
+
+
+def _give_own_funds(m, c, own: float) -> None:
+    """Set the cloud's cash so that what it can put into a new build itself (its cash and construction fund
+    less what its financed builds still cost, less three months of running costs) is ``own``."""
+    chip_price = m.chipmaker.price()
+    now = c.own_construction_funds(c.cash_busd + c.fund_busd - c.position().financed_capex_left(chip_price))
+    if own > now:
+        m.ledger.pay("investors", c.uid, own - now, "equity")
+    else:
+        m.ledger.pay(c.uid, "investors", now - own, "dividend")
+
+
+@pytest.mark.parametrize("equity_share", [0.5, 0.2])
+def test_project_finance_lends_up_to_max_ltv_and_needs_the_sponsors_equity(baseline, equity_share):
+    """A landlord's 0.5 GW build costs capex = shell + fit-out + chips (the loan fits the lending budget). Project finance lends at most max_ltv
+    of it; the sponsor must put in the rest. With own funds of half the capex (more than 1 - max_ltv) the
+    loan is the other half, held with its interest during the build in the construction fund, and chips
+    are ordered; with a fifth (less than the equity share 1 - max_ltv; before session 7 the check asked
+    only for half of it) nothing is lent, the build waits, and after a
+    year without money it is shelved."""
+    m = ComputeMarketModel(config=baseline, rng=2)
+    c = m.clouds_by_id["landlord"]
+    m._begin_month()
+    pr = _unfinanced_build(m, c, gw=0.5)
+    tech, ltv = baseline.technology, baseline.financier.max_ltv
+    capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + m.chipmaker.price())
+    assert 0.2 < 1.0 - ltv < 0.5
+    _give_own_funds(m, c, equity_share * capex)
+    fund0 = c.fund_busd
+    m.phase_financing()
+    loans = [l for l in m.loans_of(c.uid) if l.project == pr.id]
+    if equity_share > 1.0 - ltv:
+        assert pr.financed and len(loans) == 1
+        lent = loans[0].principal * (1.0 - loans[0].rate * pr.build_left / 12.0)   # less its capitalised interest
+        assert lent == pytest.approx(min(1.0 - equity_share, ltv) * capex)   # what its own funds do not cover
+        assert pr.debt_share == pytest.approx(min(1.0 - equity_share, ltv)) and c.fund_busd == pytest.approx(fund0 + loans[0].principal)
+        assert any(o.project is pr for o in m.chip_orders)
+    else:
+        assert not pr.financed and not loans and not any(o.project is pr for o in m.chip_orders)
+        m.tick = pr.stage_due + 13
+        m.phase_financing()
+        assert pr.status == "withdrawn"
