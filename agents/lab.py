@@ -42,8 +42,23 @@ class Lab(Firm):
         self.demand_hist: deque[float] = deque(maxlen=13)
         self.revenue_hist: deque[float] = deque(maxlen=13)
         self.burn_busd = 0.0              # monthly net cash outflow (smoothed)
+        self.operating_busd = 0.0         # what its operations cost this month (compute, staff, power), paid or not
         self.equity_raised_busd = 0.0
         self.valuation_busd = 0.0
+
+    def pay_operating(self, dst: str, amount: float, kind: str) -> float:
+        """Pay an operating bill (compute, staff, power): counted in the month's operating cost, which its
+        burn is measured from, whether or not it can pay it."""
+        self.operating_busd += amount
+        return self.pay(dst, amount, kind)
+
+    def update_burn(self) -> None:
+        """Its burn: the month's operating cost less its revenue (never below zero), smoothed (weight 0.3
+        on the latest month). What it actually pays, not its take-or-pay floor: a lab uses most of its
+        contracted compute and pays for it in full, and rents spot compute on top. (Before session 7 the
+        burn counted only the floor, so labs using their compute saw a burn near zero, raised nothing and
+        missed their compute bills month after month, rescued each time by a small round.)"""
+        self.burn_busd = 0.7 * self.burn_busd + 0.3 * max(self.operating_busd - self.revenue_busd, 0.0)
 
     # ---------------------------------------------------------------- serving
     def contracted_egw(self) -> float:

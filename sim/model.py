@@ -395,6 +395,8 @@ class ComputeMarketModel(mesa.Model):
     def _begin_month(self) -> None:
         self.monthly = {"unpaid": [], "new_contracts": [], "capex": 0.0, "chip_revenue": 0.0, "chip_cogs": 0.0,
                         "defaults": [], "spot_traded": 0.0, "unmet": 0.0, "losses": 0.0, "capex_by_cloud": {}}
+        for lab in self.labs:
+            lab.operating_busd = 0.0
         for f in self.firms_by_id.values():
             f.unpaid_busd = 0.0
             f.revenue_busd = 0.0 if f.kind != "lab" else f.revenue_busd
@@ -547,7 +549,7 @@ class ComputeMarketModel(mesa.Model):
             if c.hoarded_egw > 0 and c.p.hosts_lab and self.labs_by_id[c.p.hosts_lab].alive:
                 lab = self.labs_by_id[c.p.hosts_lab]
                 lab.train_egw += c.hoarded_egw
-                lab.pay(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
+                lab.pay_operating(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
         op_egw = sum([c.fleet_egw for c in clouds]) + sum([l.own_egw for l in labs])
         m = self.monthly
         m["operational_egw"] = op_egw
@@ -618,7 +620,7 @@ class ComputeMarketModel(mesa.Model):
         distressed by paying for compute before its users pay for what it served)."""
         price = res.price
         if res.traded > 0:
-            paid_in = sum([lab.pay(SPOT_EXCHANGE, price * q, "spot_compute") for lab in labs
+            paid_in = sum([lab.pay_operating(SPOT_EXCHANGE, price * q, "spot_compute") for lab in labs
                            if (q := bought.get(lab.uid, 0.0)) > 0])
             for uid, sq in sold_by.items():
                 self.ledger.pay(SPOT_EXCHANGE, uid, paid_in * sq / res.traded, "spot_compute")
@@ -633,10 +635,10 @@ class ComputeMarketModel(mesa.Model):
         clouds_by_id = self.clouds_by_id
         for lab in self.alive_labs():
             for cloud_uid, due in self._offtake_dues(lab).items():   # one payment per cloud per month
-                paid = lab.pay(cloud_uid, due, "offtake_payment")
+                paid = lab.pay_operating(cloud_uid, due, "offtake_payment")
                 clouds_by_id[cloud_uid].revenue_busd += paid
-            lab.pay("staff", lab.p.other_costs_busd_per_month, "operating_cost")
-            lab.pay("power", lab.own_egw * tech.opex_busd_per_gw_month, "power")
+            lab.pay_operating("staff", lab.p.other_costs_busd_per_month, "operating_cost")
+            lab.pay_operating("power", lab.own_egw * tech.opex_busd_per_gw_month, "power")
         for c in self.clouds:
             if not c.alive:
                 continue
@@ -1224,10 +1226,7 @@ class ComputeMarketModel(mesa.Model):
         self.ledger.pay("investors", fin.uid, self.cfg.financier.capital_inflow_busd_per_month * fin.sentiment,
                         "capital_inflow")
         for lab in labs:
-            outflow = sum([k.gw * k.price * k.top_share for k in self.contracts_lab[lab.uid] if k.status == "active"])
-            outflow += lab.p.other_costs_busd_per_month
-            net = outflow - lab.revenue_busd
-            lab.burn_busd = 0.7 * lab.burn_busd + 0.3 * max(net, 0.0)
+            lab.update_burn()
         self._record()
 
     @staticmethod
