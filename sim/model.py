@@ -1008,7 +1008,9 @@ class ComputeMarketModel(mesa.Model):
     def _treasury(self, budget: float) -> float:
         """Hyperscalers keep enough cash for the next three months of construction, chip invoices and
         operations; when capex outruns their cash flow they issue investment-grade bonds for the
-        shortfall. Returns the lending budget left."""
+        shortfall, or for what the capital market will lend this month when that is less (before session
+        7 they issued nothing then, and a hyperscaler at 20 % leverage could default on its construction
+        bills). Returns the lending budget left."""
         fin, tech, chip = self.financier, self.cfg.technology, self.chipmaker
         for c in self.alive_clouds():
             if c.p.kind != "hyperscaler" or not fin.will_lend(True):
@@ -1017,9 +1019,9 @@ class ComputeMarketModel(mesa.Model):
             need = (3.0 * c.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
                     + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
             short = need - c.cash_busd - c.fund_busd - 3.0 * c.p.other_business_busd_per_month
-            if short > 0.5 and short <= budget and c.leverage() < c.p.max_leverage:
+            if short > 0.5 and budget > 0.5 and c.leverage() < c.p.max_leverage:
                 rate = fin.rate_for(c.leverage(), 0.0, 0.0)
-                loan = self._lend(c, short, rate, None, 0.0)
+                loan = self._lend(c, min(short, budget), rate, None, 0.0)
                 budget -= loan.principal
                 self.log_event("loan", c.uid, fin.uid, loan.principal, 0.0, f"{rate:.1%} corporate bond for capex")
         return budget

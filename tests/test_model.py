@@ -476,3 +476,23 @@ def test_labs_raise_ahead_of_their_bills_instead_of_being_rescued_every_month(ba
         kinds = [e["kind"] for e in simulate(baseline, seed).event_log]
         assert kinds.count("rescue_round") <= 5 and kinds.count("arrears_paid") <= 5, seed
         assert kinds.count("equity_round") > 10
+
+
+def test_a_hyperscaler_short_by_more_than_the_lending_budget_issues_what_the_market_takes(baseline):
+    """The treasury: a hyperscaler whose next three months of construction, chips and running costs exceed
+    its cash and three months of other-business cash flow issues bonds for the shortfall; when the
+    shortfall is larger than the capital market's budget this month, it issues the budget (before session
+    7 it issued nothing, and a hyperscaler at 20 % leverage could default on its construction bills)."""
+    m = ComputeMarketModel(config=baseline, rng=3)
+    c, fin, tech, chip = m.clouds_by_id["hyper_c"], m.financier, baseline.technology, m.chipmaker
+    m._begin_month()
+    m.ledger.pay(c.uid, "investors", c.cash_busd, "dividend")
+    pos = c.position()
+    need = (3.0 * c.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
+            + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
+    short = need - 3.0 * c.p.other_business_busd_per_month
+    assert short > 2.0
+    debt0 = c.debt_busd
+    left = m._treasury(short / 2.0)   # a budget of half the shortfall
+    assert c.debt_busd - debt0 == pytest.approx(short / 2.0) and c.cash_busd == pytest.approx(short / 2.0)
+    assert left == pytest.approx(0.0, abs=1e-9)
