@@ -128,8 +128,10 @@ class Cloud(Firm):
         construction, $B."""
         return max(self.cash_busd, 0.0) + self.fund_busd + self.book_value_busd + self.position().construction_cost_busd
 
-    def leverage(self) -> float:
-        a, d = self.assets_busd(), self.debt_busd
+    def leverage(self, assets_busd: float | None = None) -> float:
+        """Debt over assets (``assets_busd``, when the caller has them already)."""
+        a = self.assets_busd() if assets_busd is None else assets_busd
+        d = self.debt_busd
         return d / a if a > 1e-9 else (1.0 if d > 0 else 0.0)
 
     def default_probability(self) -> float:
@@ -160,10 +162,13 @@ class Cloud(Firm):
 
     def can_take_gw(self) -> float:
         """GW of new commitments it can take: free operational capacity plus land, unless over-levered."""
-        if not self.alive or self.leverage() > self.p.max_leverage:
+        if not self.alive:
+            return 0.0
+        assets = self.assets_busd()   # read twice below, unchanged in between
+        if self.leverage(assets) > self.p.max_leverage:
             return 0.0
         free_now = max(self.fleet_gw - self.committed_gw(), 0.0)
-        return free_now + min(self.land_left_gw(), self.financeable_gw())
+        return free_now + min(self.land_left_gw(), self.financeable_gw(assets))
 
     def own_construction_funds(self, cash_busd: float) -> float:
         """What of ``cash_busd`` it can put into a build itself: less three months of operating cost;
@@ -173,12 +178,14 @@ class Cloud(Firm):
             own += 12.0 * self.p.other_business_busd_per_month
         return own
 
-    def financeable_gw(self) -> float:
+    def financeable_gw(self, assets_busd: float | None = None) -> float:
         """GW of new projects it could fund: cash, its construction fund, a year of other-business cash flow
-        and borrowing room up to its leverage limit, less what its pipeline still has to pay for."""
+        and borrowing room up to its leverage limit, less what its pipeline still has to pay for.
+        (``assets_busd``: its assets, when the caller has them already.)"""
         m = self.model
         per_gw = m.capex_per_gw()
-        room_debt = max(self.p.max_leverage * self.assets_busd() - self.debt_busd, 0.0)
+        assets = self.assets_busd() if assets_busd is None else assets_busd
+        room_debt = max(self.p.max_leverage * assets - self.debt_busd, 0.0)
         funds = max(self.cash_busd, 0.0) + self.fund_busd + 12.0 * self.p.other_business_busd_per_month + room_debt
         committed = self.position().capex_left(m.chipmaker.price())
         return max((funds - committed) / per_gw, 0.0)
@@ -205,11 +212,14 @@ class Cloud(Firm):
         """GW to build on spec: when it expects prices above full cost, a share of the market's
         projected shortfall, bounded by its land, project size and leverage. Every cloud sees the same
         public gap, so their combined appetite can overbuild."""
-        if not self.alive or self.leverage() > self.p.max_leverage or market_gap_egw <= 0:
+        if not self.alive:
+            return 0.0
+        assets = self.assets_busd()   # read twice below, unchanged in between
+        if self.leverage(assets) > self.p.max_leverage or market_gap_egw <= 0:
             return 0.0
         margin = self.expected_price / full_cost_egw_month - 1.0 if full_cost_egw_month > 0 else 0.0
         if margin <= 0:
             return 0.0
         gw = self.p.spec_appetite * min(margin, 1.0) * market_gap_egw / frontier_eff
-        gw = min(gw, self.p.max_project_gw, self.land_left_gw(), self.financeable_gw())
+        gw = min(gw, self.p.max_project_gw, self.land_left_gw(), self.financeable_gw(assets))
         return gw if gw >= 0.05 else 0.0

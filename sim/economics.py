@@ -73,7 +73,10 @@ def project_bill_split(bill_busd: float, debt_share: float, fund_busd: float) ->
     share of the project's budget (``debt_share``) of every bill while it lasts, the sponsor the rest and
     any overrun beyond the budget. A project without a loan has a share of zero, so its sponsor pays
     everything."""
-    from_fund = min(bill_busd * debt_share, max(fund_busd, 0.0))
+    # min/max written as conditionals (the same values): this runs for every bill of every project every month
+    from_fund = bill_busd * debt_share
+    if fund_busd < from_fund:
+        from_fund = fund_busd if fund_busd > 0.0 else 0.0
     return bill_busd - from_fund, from_fund
 
 

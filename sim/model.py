@@ -23,8 +23,8 @@ from agents.regulator import Regulator
 from sim import distress
 from sim.config import ScenarioConfig, load_scenario
 from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
-                           months_to_online, project_bill_split, capitalised_principal, take_or_pay_payment, usd_per_gpu_hour,
-                           vintage_efficiency)
+                           months_to_online, capitalised_principal, project_bill_split, take_or_pay_payment,
+                           usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
@@ -654,9 +654,10 @@ class ComputeMarketModel(mesa.Model):
                 self._service_loans(firm, lender, ls)
             self.loans[uid] = [l for l in loans if l.status == "active"]
             firm._debt = None
+        last = t + 1   # contracts whose last month this is
         for c in self.clouds:
             for k in self.contracts_cloud[c.uid]:
-                if k.status == "active" and t + 1 >= k.end:
+                if k.status == "active" and last >= k.end:
                     self.book.move(k, "completed")
         self._prune_contracts()
         self._retire_blocks()
@@ -751,8 +752,10 @@ class ComputeMarketModel(mesa.Model):
         open_ = OPEN_CONTRACT
         for d in (self.contracts_cloud, self.contracts_lab):
             for uid, ks in d.items():
-                if any(k.status not in open_ for k in ks):
-                    d[uid] = [k for k in ks if k.status in open_]
+                for k in ks:   # a plain loop: any() over a generator cost more, run over every list twice a month
+                    if k.status not in open_:
+                        d[uid] = [k for k in ks if k.status in open_]
+                        break
 
     # ================================================================== 4. offtake
     def phase_offtake(self) -> None:
