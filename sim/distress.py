@@ -3,7 +3,8 @@
 A firm is distressed in a month when it could not pay an obligation (the ledger never lets
 cash go negative; the shortfall is recorded as unpaid). It first seeks rescue money; a lab
 that finds none is auctioned to acquirers with cash (and, for labs, surplus compute); a firm
-nobody rescues or buys defaults. A default makes its unpaid obligations and terminated
+nobody rescues or buys defaults (a lab, when a rival will pay, after selling it a licence to its models
+and its team: a licence-plus-hire exit). A default makes its unpaid obligations and terminated
 contracts losses of its counterparties; a later default of such a counterparty within
 ``CASCADE_WINDOW`` months is recorded as triggered by it (a cascade). A defaulted cloud's
 capacity is sold at a discount to the richest rival that values it above the price (which then
@@ -129,23 +130,31 @@ def _resolve_lab(m, lab, debts, total: float) -> bool:
     if acq is not None:
         merge_lab(m, lab, acq, price, debts)
         return True
-    # 3. default
+    # 3. default; a rival that would not take on the lab's obligations may still licence its models and
+    # hire its team first, for the same price (the fee goes to the lab's creditors)
+    hirer, fee = _best_acquirer(m, lab, total, with_obligations=False)
+    if hirer is not None:
+        licence_and_hire(m, lab, hirer, fee)
     default_firm(m, lab, debts)
     return True
 
 
-def _best_acquirer(m, target, arrears: float):
+def _best_acquirer(m, target, arrears: float, with_obligations: bool = True):
     """The bidder that can pay and absorb the target: rival labs with cash and surplus compute, or
     hyperscalers (through the lab they host). Score = cash available beyond the price plus surplus
     compute valued at the spot price for a year.
 
     The price of a distressed lab is a fire-sale multiple of its revenue (half a year's revenue,
     at least $0.1B): its obligations come with it, and precedents (Inflection, Character.AI,
-    Windsurf: $0.65-2.7B) were far below the labs' last private valuations."""
+    Windsurf: $0.65-2.7B) were far below the labs' last private valuations. A buyer of the lab must
+    also have the cash for its arrears and six months of its contracts; one that licenses its models
+    and hires its team (``with_obligations=False``, :func:`licence_and_hire`) needs only the price."""
     annual_rev = 12.0 * target.revenue_busd
     price = max(0.1, DISTRESS_DISCOUNT * annual_rev)
-    obligations = 6.0 * sum(k.gw * k.price for k in m.contracts_of_lab(target.uid) if k.status in ("signed", "active"))
-    need = price + arrears + obligations
+    need = price
+    if with_obligations:
+        need += arrears + 6.0 * sum(k.gw * k.price for k in m.contracts_of_lab(target.uid)
+                                    if k.status in ("signed", "active"))
     best, best_score = None, 0.0
     for lab in m.alive_labs():
         if lab is target:
@@ -193,6 +202,27 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
     target.acquired_by = acquirer.uid
     m.stats.acquisitions.append({"tick": m.tick, "acquirer": acquirer.uid, "target": target.uid, "price": price})
     m.log_event("acquisition", acquirer.uid, target.uid, price, 0.0, f"{acquirer.uid} acquires distressed {target.uid}")
+
+
+def licence_and_hire(m, target, hirer, fee: float) -> None:
+    """A licence-plus-hire exit: the rival pays the distressed lab ``fee`` for a licence to its models and
+    hires its team, but takes on none of its contracts, loans or arrears (Inflection -> Microsoft $650M,
+    Character.AI -> Google ~$2.7B, Adept -> Amazon, 2024 [cal: Acquisition-like exits]: deals shaped so
+    that the big company gets the people and the models, not the company). The hirer gains the lab's
+    capability (quality = the better of the two) and its users (its demand weight); the fee is the lab's
+    cash, which its creditors then share when it defaults (``default_firm``). A hosted hirer is funded
+    by its parent, as in a purchase. Recorded as an acquisition (event detail "licence-plus-hire")."""
+    host = m._affiliated_cloud(hirer)
+    if hirer.cash_busd < fee and host is not None:
+        m.ledger.pay(host.uid, hirer.uid, fee, "intra_group_funding")
+    paid = m.ledger.pay(hirer.uid, target.uid, fee, "licence_fee", target.uid)
+    hirer.quality = max(hirer.quality, target.quality)
+    hirer.weight += target.weight
+    target.weight = 0.0
+    m.stats.acquisitions.append({"tick": m.tick, "acquirer": hirer.uid, "target": target.uid, "price": paid})
+    m.log_event("acquisition", hirer.uid, target.uid, paid, 0.0,
+                f"licence-plus-hire: {hirer.uid} licenses {target.uid}'s models and hires its team; "
+                "its obligations stay behind")
 
 
 def _resolve_cloud(m, cloud, debts, total: float) -> bool:

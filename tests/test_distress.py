@@ -170,3 +170,39 @@ def test_a_hosted_lab_is_funded_by_its_parent_a_quarter_at_a_time():
     assert lab.alive and lab.cash_busd == pytest.approx(3.0 * lab.burn_busd, abs=1e-5)
     paid_back = 1.0 if parent is m.clouds[0] else 0.0   # the parent may be the unpaid cloud itself
     assert parent.cash_busd == pytest.approx(parent_cash - 1.0 - 3.0 * lab.burn_busd + paid_back, abs=1e-5)
+
+
+def test_a_lab_nobody_will_buy_with_its_obligations_licenses_its_models_and_team_then_defaults():
+    """DeepSeek-like, out of cash, owing 1 $B, with 50 GW under contract (six months of which no rival can
+    pay) and capital markets closed: no rescue and no buyer. Frontier C, with its parent's cash, can pay
+    the fee (half a year's revenue) for a licence and the team: it takes the lab's users and capability,
+    the fee goes to the lab's creditors, and the lab then defaults with its contracts."""
+    m = ComputeMarketModel(scenario="baseline", rng=3, months=24)
+    for _ in range(3):
+        m.step()
+    target, cloud = m.labs_by_id["deepseek"], m.clouds_by_id["neocloud"]
+    m._begin_month()
+    m._sign(target, cloud, 50.0, 3.0, start=m.tick, end=m.tick + 60, announce=False)
+    m.ledger.pay(target.uid, "investors", target.cash_busd, "dividend")
+    m.financier.sentiment = 0.0
+    assert not m.financier.will_lend(False)
+    debts = [(cloud.uid, 1.0, "offtake_payment")]
+    assert distress._best_acquirer(m, target, 1.0)[0] is None
+    hirer, fee = distress._best_acquirer(m, target, 1.0, with_obligations=False)
+    assert hirer is m.labs_by_id["frontier_c"] and fee == pytest.approx(max(0.1, 6.0 * target.revenue_busd))
+    weight, quality = hirer.weight + target.weight, max(hirer.quality, target.quality)
+    total_before = m.ledger.total()
+    n0 = len(m.ledger.log)
+    assert distress._resolve_lab(m, target, debts, 1.0) is True
+    kinds = [e["kind"] for e in m.event_log if e["tick"] == m.tick and target.uid in (e["party"], e["counterparty"])]
+    assert kinds[-2:] == ["acquisition", "default"]
+    assert "licence-plus-hire" in [e for e in m.event_log if e["kind"] == "acquisition"][-1]["detail"]
+    assert hirer.weight == pytest.approx(weight) and hirer.quality == quality and hirer.alive
+    assert target.defaulted and target.acquired_by is None and target.cash_busd == pytest.approx(0.0)
+    fee_paid = sum(a for (_t, _i, j, a, kind, _r) in m.ledger.log[n0:] if kind == "licence_fee")
+    recovered = sum(a for (_t, i, _j, a, kind, _r) in m.ledger.log[n0:]
+                    if kind in ("recovery", "residual_to_shareholders") and m.ledger.names[i] == target.uid)
+    assert fee_paid == pytest.approx(fee) and recovered == pytest.approx(fee)
+    assert m.stats.acquisitions[-1] == {"tick": m.tick, "acquirer": hirer.uid, "target": target.uid, "price": fee_paid}
+    assert all(k.status == "defaulted" for k in m.book.of_kind("contract") if k.lab == target.uid and k.gw == 50.0)
+    assert m.ledger.total() == pytest.approx(total_before)
