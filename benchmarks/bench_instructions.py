@@ -1,0 +1,88 @@
+"""Instructions a 120-month baseline run executes, counted by valgrind (a developer's tool, not a test).
+
+Wall and CPU times on a shared 2-core machine move by 15-30 % between identical runs, which hides any
+change smaller than that. Instruction counts do not depend on what else the machine is doing, so they
+compare two versions of the code to a fraction of a per cent:
+
+    .venv/bin/python benchmarks/bench_instructions.py                  # this tree, 4 seeds
+    .venv/bin/python benchmarks/bench_instructions.py --tree ../other  # another checkout, same venv
+
+It runs ``valgrind --tool=cachegrind --cache-sim=no`` on a child Python that imports the tree, loads the
+scenario and runs a warm-up world, then ``--seeds`` worlds, and again on one that runs none; the
+difference divided by the number of seeds is the count for one run (start-up, imports and the warm-up
+cancel out). The child freezes its start-up heap before the counted worlds, as batch workers do:
+without that, whether a full garbage collection over every imported module's objects falls inside
+the counted runs moved the count by +-5 %. String hashing is fixed (``PYTHONHASHSEED=0``): with random
+hashing, repeated counts of the same code differed by ~1.5 %. Needs valgrind (Debian: ``apt-get install valgrind``); a count takes a minute or two.
+Fewer instructions are not always less time (memory and branch behaviour matter too), but for the
+pure-Python code of the model they track it closely.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = """
+import gc
+import sys
+sys.path.insert(0, sys.argv[1])
+from sim.config import load_scenario
+from sim.runner import simulate
+cfg = load_scenario(sys.argv[3])
+simulate(cfg, 1000)   # warm-up: imports, caches
+gc.collect()
+gc.freeze()           # as batch workers do: a full collection then scans only what the runs allocate
+for seed in range(int(sys.argv[2])):
+    simulate(cfg, seed)
+"""
+
+
+def count(tree: Path, seeds: int, scenario: str, workdir: Path) -> int:
+    """Instructions executed by a child process running ``seeds`` worlds of ``scenario`` (after start-up
+    and a warm-up world)."""
+    script = workdir / "child.py"
+    script.write_text(CHILD)
+    out = workdir / f"cachegrind.{seeds}.out"
+    proc = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
+                           sys.executable, str(script), str(tree), str(seeds), scenario],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": "0"})   # string hashing, and so the count, repeatable
+    match = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
+    if match is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{proc.stderr[-2000:]}")
+    return int(match.group(1).replace(",", ""))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tree", type=Path, default=ROOT, help="checkout whose sim/ and agents/ to run (default: this one)")
+    ap.add_argument("--seeds", type=int, default=10, help="worlds counted (default 10)")
+    ap.add_argument("--scenario", default="baseline")
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        print("error: valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
+    if args.seeds < 1:
+        print("error: --seeds must be at least 1", file=sys.stderr)
+        return 2
+    tree = args.tree.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = count(tree, 0, args.scenario, Path(tmp))
+        total = count(tree, args.seeds, args.scenario, Path(tmp))
+    per_run = (total - base) / args.seeds
+    print(f"{args.scenario} 120-month run: {per_run / 1e6:.1f} M instructions a run "
+          f"({args.seeds} seeds; start-up and warm-up {base / 1e6:.0f} M) [{tree}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
