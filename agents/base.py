@@ -11,6 +11,7 @@ class Firm(mesa.Agent):
     """A firm with a ledger account. Cash is never stored on the agent: it is the ledger balance."""
 
     kind = "firm"
+    project_finance = False   # borrows for its builds through construction funds (clouds but hyperscalers)
 
     def __init__(self, model: mesa.Model, uid: str, name: str = ""):
         super().__init__(model)

@@ -38,7 +38,9 @@ class Cloud(Firm):
         self.spot_sold_egw = 0.0
         # project loans are paid into a construction fund, not its cash: the lender releases the money only
         # against the project's own bills (``sim.economics.project_bill_split``), so borrowed money cannot
-        # pay for anything else. An account of the firm's own (not an external sector) in the ledger.
+        # pay for anything else. An account of the firm's own (not an external sector) in the ledger. A
+        # hyperscaler borrows on its balance sheet instead (investment-grade bonds; its account stays empty).
+        self.project_finance = p.kind != "hyperscaler"
         self.fund_account = f"{uid}:construction_fund"
         self._fund_index = model.ledger.open(self.fund_account)
 
@@ -177,6 +179,22 @@ class Cloud(Firm):
         if self.p.kind == "hyperscaler":
             own += 12.0 * self.p.other_business_busd_per_month
         return own
+
+    def funds_for_new_build(self, chip_price: float) -> float:
+        """What it can put into a new build itself now (``own_construction_funds``): its cash and
+        construction fund less what its financed builds still have to pay for at ``chip_price``."""
+        return self.own_construction_funds(self.cash_busd + self.fund_busd
+                                           - self.position().financed_capex_left(chip_price))
+
+    def treasury_shortfall_busd(self) -> float:
+        """What the next three months of running costs, construction instalments and chip invoices of its
+        financed builds need beyond its cash, construction fund and three months of other-business cash
+        flow, $B (negative when covered). A hyperscaler's treasury issues bonds for it."""
+        tech, chip = self.model.cfg.technology, self.model.chipmaker
+        pos = self.position()
+        need = (3.0 * self.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
+                + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
+        return need - self.cash_busd - self.fund_busd - 3.0 * self.p.other_business_busd_per_month
 
     def financeable_gw(self, assets_busd: float | None = None) -> float:
         """GW of new projects it could fund: cash, its construction fund, a year of other-business cash flow

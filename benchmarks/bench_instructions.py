@@ -2,20 +2,24 @@
 
 Wall and CPU times on a shared 2-core machine move by 15-30 % between identical runs, which hides any
 change smaller than that. Instruction counts do not depend on what else the machine is doing, so they
-compare two versions of the code to a fraction of a per cent:
+compare two versions of the code to about a per cent:
 
-    .venv/bin/python benchmarks/bench_instructions.py                  # this tree, 4 seeds
+    .venv/bin/python benchmarks/bench_instructions.py                  # this tree, 10 seeds
     .venv/bin/python benchmarks/bench_instructions.py --tree ../other  # another checkout, same venv
 
 It runs ``valgrind --tool=cachegrind --cache-sim=no`` on a child Python that imports the tree, loads the
 scenario and runs a warm-up world, then ``--seeds`` worlds, and again on one that runs none; the
 difference divided by the number of seeds is the count for one run (start-up, imports and the warm-up
-cancel out). The child freezes its start-up heap before the counted worlds, as batch workers do:
-without that, whether a full garbage collection over every imported module's objects falls inside
-the counted runs moved the count by +-5 %. String hashing is fixed (``PYTHONHASHSEED=0``): with random
-hashing, repeated counts of the same code differed by ~1.5 %. Needs valgrind (Debian: ``apt-get install valgrind``); a count takes a minute or two.
-Fewer instructions are not always less time (memory and branch behaviour matter too), but for the
-pure-Python code of the model they track it closely.
+cancel out). Five counts of the same code fell within 733-744 M (+-0.8 %) because:
+
+- the child freezes its start-up heap before the counted worlds, as batch workers do (otherwise a full
+  garbage collection over every imported module's objects may or may not fall inside them: +-5 %);
+- string hashing is fixed (``PYTHONHASHSEED=0``; with random hashing counts differed by ~1.5 %);
+- 10 seeds, not 4, make the start-up's own variation small per run.
+
+Needs valgrind (Debian: ``apt-get install valgrind``); a count takes about a minute. Fewer instructions
+are not always less time (memory and branch behaviour matter too), but for the pure-Python code of the
+model they track it closely.
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ def main() -> int:
         print("error: --seeds must be at least 1", file=sys.stderr)
         return 2
     tree = args.tree.resolve()
+    if not (tree / "sim" / "model.py").is_file():
+        print(f"error: --tree {args.tree}: no sim/model.py there (a computemarket checkout is expected)",
+              file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         base = count(tree, 0, args.scenario, Path(tmp))
         total = count(tree, args.seeds, args.scenario, Path(tmp))

@@ -170,12 +170,26 @@ def _best_acquirer(m, target, arrears: float, with_obligations: bool = True):
     return best, price
 
 
+def _fund_from_parent(m, buyer, amount: float) -> None:
+    """A hosted lab short of ``amount`` for a deal is funded by its parent (a group allocates its cash)."""
+    host = m._affiliated_cloud(buyer)
+    if buyer.cash_busd < amount and host is not None:
+        m.ledger.pay(host.uid, buyer.uid, amount, "intra_group_funding")
+
+
+def _takes_team_and_users(m, buyer, target, price: float, detail: str) -> None:
+    """The buyer gains the target's capability (the better quality of the two) and its users (its demand
+    weight); the deal is recorded as an acquisition."""
+    buyer.weight += target.weight
+    buyer.quality = max(buyer.quality, target.quality)
+    m.stats.acquisitions.append({"tick": m.tick, "acquirer": buyer.uid, "target": target.uid, "price": price})
+    m.log_event("acquisition", buyer.uid, target.uid, price, 0.0, detail)
+
+
 def merge_lab(m, target, acquirer, price: float, debts) -> None:
     """Acquirer buys the target: pays its owners, assumes its arrears, contracts and loans, takes its
     cash and users. Balance sheets add up: combined cash = both cashes - price (- arrears paid)."""
-    host = m._affiliated_cloud(acquirer)
-    if acquirer.cash_busd < price + sum(a for _, a, _ in debts) and host is not None:
-        m.ledger.pay(host.uid, acquirer.uid, price + sum(a for _, a, _ in debts), "intra_group_funding")
+    _fund_from_parent(m, acquirer, price + sum(a for _, a, _ in debts))
     stakes = [s for s in m.stakes if s.firm == target.uid and s.status == "held"]
     left = price
     for s in stakes:   # stake holders are paid their share of the price
@@ -195,13 +209,10 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
         m.loans.setdefault(acquirer.uid, []).append(l)
         m.touch(l)
     target._debt = None
-    acquirer.weight += target.weight
-    acquirer.quality = max(acquirer.quality, target.quality)
     acquirer.own_egw += target.own_egw
     target.own_egw = 0.0
     target.acquired_by = acquirer.uid
-    m.stats.acquisitions.append({"tick": m.tick, "acquirer": acquirer.uid, "target": target.uid, "price": price})
-    m.log_event("acquisition", acquirer.uid, target.uid, price, 0.0, f"{acquirer.uid} acquires distressed {target.uid}")
+    _takes_team_and_users(m, acquirer, target, price, f"{acquirer.uid} acquires distressed {target.uid}")
 
 
 def licence_and_hire(m, target, hirer, fee: float) -> None:
@@ -212,17 +223,11 @@ def licence_and_hire(m, target, hirer, fee: float) -> None:
     capability (quality = the better of the two) and its users (its demand weight); the fee is the lab's
     cash, which its creditors then share when it defaults (``default_firm``). A hosted hirer is funded
     by its parent, as in a purchase. Recorded as an acquisition (event detail "licence-plus-hire")."""
-    host = m._affiliated_cloud(hirer)
-    if hirer.cash_busd < fee and host is not None:
-        m.ledger.pay(host.uid, hirer.uid, fee, "intra_group_funding")
+    _fund_from_parent(m, hirer, fee)
     paid = m.ledger.pay(hirer.uid, target.uid, fee, "licence_fee", target.uid)
-    hirer.quality = max(hirer.quality, target.quality)
-    hirer.weight += target.weight
+    _takes_team_and_users(m, hirer, target, paid, f"licence-plus-hire: {hirer.uid} licenses {target.uid}'s "
+                          "models and hires its team; its obligations stay behind")
     target.weight = 0.0
-    m.stats.acquisitions.append({"tick": m.tick, "acquirer": hirer.uid, "target": target.uid, "price": paid})
-    m.log_event("acquisition", hirer.uid, target.uid, paid, 0.0,
-                f"licence-plus-hire: {hirer.uid} licenses {target.uid}'s models and hires its team; "
-                "its obligations stay behind")
 
 
 def _resolve_cloud(m, cloud, debts, total: float) -> bool:

@@ -686,7 +686,7 @@ class ComputeMarketModel(mesa.Model):
         dues = [l.principal if t >= l.maturity else (min(l.amort, l.principal) if t >= l.amort_from else 0.0)
                 for l in loans]
         principal = sum(dues)
-        from_fund = self._capitalised_interest(firm, lender, loans) if interest > 0.0 else 0.0
+        from_fund = self._capitalised_interest(firm, lender, loans) if interest > 0.0 and firm.project_finance else 0.0
         paid_i = firm.pay(lender, interest - from_fund, "interest") + from_fund
         if paid_i < interest - 1e-9 or principal <= 0:
             return
@@ -952,8 +952,7 @@ class ComputeMarketModel(mesa.Model):
                 continue
             c = self.clouds_by_id[pr.cloud]
             capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip.price())
-            committed = c.position().financed_capex_left(chip.price())
-            own = c.own_construction_funds(c.cash_busd + c.fund_busd - committed)
+            own = c.funds_for_new_build(chip.price())
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
                 pr.financed = True
@@ -1014,14 +1013,11 @@ class ComputeMarketModel(mesa.Model):
         shortfall, or for what the capital market will lend this month when that is less (before session
         7 they issued nothing then, and a hyperscaler at 20 % leverage could default on its construction
         bills). Returns the lending budget left."""
-        fin, tech, chip = self.financier, self.cfg.technology, self.chipmaker
+        fin = self.financier
         for c in self.alive_clouds():
             if c.p.kind != "hyperscaler" or not fin.will_lend(True):
                 continue
-            pos = c.position()
-            need = (3.0 * c.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
-                    + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
-            short = need - c.cash_busd - c.fund_busd - 3.0 * c.p.other_business_busd_per_month
+            short = c.treasury_shortfall_busd()
             if short > 0.5 and budget > 0.5 and c.leverage() < c.p.max_leverage:
                 rate = fin.rate_for(c.leverage(), 0.0, 0.0)
                 loan = self._lend(c, min(short, budget), rate, None, 0.0)
@@ -1050,7 +1046,7 @@ class ComputeMarketModel(mesa.Model):
                     amort_from=self.tick + grace)
         self.book.add("loan", loan)
         self.loans.setdefault(c.uid, []).append(loan)
-        into_fund = pr is not None and c.p.kind != "hyperscaler"
+        into_fund = pr is not None and c.project_finance
         ask = capitalised_principal(debt, rate, grace) if into_fund else debt
         loan.principal = self.ledger.pay(fin.uid, c.fund_account if into_fund else c.uid, ask, "loan_drawdown", loan.id)
         if into_fund:

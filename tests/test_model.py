@@ -263,9 +263,9 @@ def test_a_loan_the_lender_can_only_partly_fund_amortises_what_was_drawn(baselin
 
 def test_clouds_start_with_the_money_for_construction_under_way(baseline):
     """Projects under construction at the start are fully financed: project debt (held in the construction
-    fund) plus the sponsor's equity, raised from investors where its own cash falls short. So a thinly capitalised builder
-    (the neocloud, the landlord) starts able to pay for what it is building, and a hyperscaler whose
-    cash covers its share raises nothing."""
+    fund) plus the sponsor's equity, raised from investors where its own cash falls short. So a thinly
+    capitalised builder (the neocloud, the landlord) starts able to pay for what it is building, and a
+    hyperscaler whose cash covers its share raises nothing."""
     m = ComputeMarketModel(config=baseline, rng=4)
     tech = baseline.technology
     raised = {m.ledger.names[j]: amt for (_t, _i, j, amt, kind, _r) in m.ledger.log if kind == "initial_project_equity"}
@@ -392,8 +392,7 @@ def _unfinanced_build(m, c, gw: float = 1.0):
 def _give_own_funds(m, c, own: float) -> None:
     """Set the cloud's cash so that what it can put into a new build itself (its cash and construction fund
     less what its financed builds still cost, less three months of running costs) is ``own``."""
-    chip_price = m.chipmaker.price()
-    now = c.own_construction_funds(c.cash_busd + c.fund_busd - c.position().financed_capex_left(chip_price))
+    now = c.funds_for_new_build(m.chipmaker.price())
     if own > now:
         m.ledger.pay("investors", c.uid, own - now, "equity")
     else:
@@ -402,11 +401,11 @@ def _give_own_funds(m, c, own: float) -> None:
 
 @pytest.mark.parametrize("equity_share", [0.5, 0.2])
 def test_project_finance_lends_up_to_max_ltv_and_needs_the_sponsors_equity(baseline, equity_share):
-    """A landlord's 0.5 GW build costs capex = shell + fit-out + chips (the loan fits the lending budget). Project finance lends at most max_ltv
-    of it; the sponsor must put in the rest. With own funds of half the capex (more than 1 - max_ltv) the
-    loan is the other half, held with its interest during the build in the construction fund, and chips
-    are ordered; with a fifth (less than the equity share 1 - max_ltv; before session 7 the check asked
-    only for half of it) nothing is lent, the build waits, and after a
+    """A landlord's 0.5 GW build costs capex = shell + fit-out + chips (the loan fits the lending budget).
+    Project finance lends at most max_ltv of it; the sponsor must put in the rest. With own funds of half
+    the capex (more than 1 - max_ltv) the loan is the other half, held with its interest during the build
+    in the construction fund, and chips are ordered; with a fifth (less than the equity share 1 - max_ltv;
+    before session 7 the check asked only for half of it) nothing is lent, the build waits, and after a
     year without money it is shelved."""
     m = ComputeMarketModel(config=baseline, rng=2)
     c = m.clouds_by_id["landlord"]
@@ -423,7 +422,8 @@ def test_project_finance_lends_up_to_max_ltv_and_needs_the_sponsors_equity(basel
         assert pr.financed and len(loans) == 1
         lent = loans[0].principal * (1.0 - loans[0].rate * pr.build_left / 12.0)   # less its capitalised interest
         assert lent == pytest.approx(min(1.0 - equity_share, ltv) * capex)   # what its own funds do not cover
-        assert pr.debt_share == pytest.approx(min(1.0 - equity_share, ltv)) and c.fund_busd == pytest.approx(fund0 + loans[0].principal)
+        assert pr.debt_share == pytest.approx(min(1.0 - equity_share, ltv))
+        assert c.fund_busd == pytest.approx(fund0 + loans[0].principal)
         assert any(o.project is pr for o in m.chip_orders)
     else:
         assert not pr.financed and not loans and not any(o.project is pr for o in m.chip_orders)
@@ -484,13 +484,10 @@ def test_a_hyperscaler_short_by_more_than_the_lending_budget_issues_what_the_mar
     shortfall is larger than the capital market's budget this month, it issues the budget (before session
     7 it issued nothing, and a hyperscaler at 20 % leverage could default on its construction bills)."""
     m = ComputeMarketModel(config=baseline, rng=3)
-    c, fin, tech, chip = m.clouds_by_id["hyper_c"], m.financier, baseline.technology, m.chipmaker
+    c = m.clouds_by_id["hyper_c"]
     m._begin_month()
     m.ledger.pay(c.uid, "investors", c.cash_busd, "dividend")
-    pos = c.position()
-    need = (3.0 * c.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
-            + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
-    short = need - 3.0 * c.p.other_business_busd_per_month
+    short = c.treasury_shortfall_busd()
     assert short > 2.0
     debt0 = c.debt_busd
     left = m._treasury(short / 2.0)   # a budget of half the shortfall
