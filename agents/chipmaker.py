@@ -32,7 +32,7 @@ class Chipmaker(Firm):
         self._price = p.price_busd_per_gw
 
     def backlog_gw(self) -> float:
-        return sum(o.remaining for o in self.model.chip_orders)
+        return sum([o.remaining for o in self.model.chip_orders])
 
     def reprice(self) -> None:
         """Set this month's price from the backlog (called when the order book changes)."""
@@ -74,8 +74,8 @@ class Chipmaker(Firm):
     def exposure_busd(self) -> float:
         """Vendor-financing exposure: equity stakes held plus guarantees outstanding."""
         m = self.model
-        stakes = sum(s.invested for s in m.stakes_of_investor(self.uid))
-        guar = sum(l.principal * l.guaranteed_share for l in m.guaranteed_loans(self.uid))
+        stakes = sum([s.invested for s in m.stakes_of_investor(self.uid)])
+        guar = sum([l.principal * l.guaranteed_share for l in m.guaranteed_loans(self.uid)])
         return stakes + guar
 
     def vendor_room_busd(self) -> float:

@@ -128,7 +128,10 @@ class Cloud(Firm):
     def assets_busd(self) -> float:
         """Cash (its own and its construction fund), the depreciated fleet and the cost of projects under
         construction, $B."""
-        return max(self.cash_busd, 0.0) + self.fund_busd + self.book_value_busd + self.position().construction_cost_busd
+        cash = self.cash_busd
+        # two-way minima and maxima in hot methods are conditionals (max(x, 0.0) is `0.0 if x < 0.0 else x`, the
+        # same value in every case): the builtins cost several times more
+        return (0.0 if cash < 0.0 else cash) + self.fund_busd + self.book_value_busd + self.position().construction_cost_busd
 
     def leverage(self, assets_busd: float | None = None) -> float:
         """Debt over assets (``assets_busd``, when the caller has them already)."""
@@ -139,15 +142,18 @@ class Cloud(Firm):
     def default_probability(self) -> float:
         """Annual default probability: debt service + operating cost vs revenue and other cash flow."""
         t = self.model.tick
-        service = sum([l.principal * (l.rate + 12.0 / max(l.maturity - t, 1)) for l in self.model.loans_of(self.uid)])
+        # months to maturity, at least one
+        service = sum([l.principal * (l.rate + 12.0 / (1 if (months := l.maturity - t) < 1 else months))
+                       for l in self.model.loans_of(self.uid)])
         inflow = 12.0 * (self.revenue_busd + self.p.other_business_busd_per_month)
         runway = 60.0 if self.p.other_business_busd_per_month > 0.5 else self.cash_busd / max(service / 12.0, 0.05)
-        return default_probability(service / max(inflow, 0.1), runway)
+        return default_probability(service / (0.1 if inflow < 0.1 else inflow), runway)
 
     # ---------------------------------------------------------------- spot
     def spot_offer(self, floor: float, cap: float) -> tuple[float, float]:
         """(ask, quantity) of its uncontracted idle capacity; a share is held back for its own lab."""
-        idle = max(self.fleet_egw - self.contracted_gw_now * self.fleet_efficiency, 0.0)
+        idle = self.fleet_egw - self.contracted_gw_now * self.fleet_efficiency
+        idle = 0.0 if idle < 0.0 else idle
         self.hoarded_egw = idle * self.p.hoard_share if self.p.hosts_lab else 0.0
         self.idle_egw = idle - self.hoarded_egw
         frac = self.idle_egw / self.fleet_egw if self.fleet_egw > 0 else 0.0
@@ -160,7 +166,8 @@ class Cloud(Firm):
 
     # ---------------------------------------------------------------- offtake and building
     def land_left_gw(self) -> float:
-        return max(self.p.land_bank_gw - self.land_used_gw, 0.0)
+        left = self.p.land_bank_gw - self.land_used_gw
+        return 0.0 if left < 0.0 else left
 
     def can_take_gw(self) -> float:
         """GW of new commitments it can take: free operational capacity plus land, unless over-levered."""
@@ -169,8 +176,9 @@ class Cloud(Firm):
         assets = self.assets_busd()   # read twice below, unchanged in between
         if self.leverage(assets) > self.p.max_leverage:
             return 0.0
-        free_now = max(self.fleet_gw - self.committed_gw(), 0.0)
-        return free_now + min(self.land_left_gw(), self.financeable_gw(assets))
+        free_now = self.fleet_gw - self.committed_gw()
+        land, funded = self.land_left_gw(), self.financeable_gw(assets)
+        return (0.0 if free_now < 0.0 else free_now) + (funded if funded < land else land)
 
     def own_construction_funds(self, cash_busd: float) -> float:
         """What of ``cash_busd`` it can put into a build itself: less three months of operating cost;
@@ -203,10 +211,13 @@ class Cloud(Firm):
         m = self.model
         per_gw = m.capex_per_gw()
         assets = self.assets_busd() if assets_busd is None else assets_busd
-        room_debt = max(self.p.max_leverage * assets - self.debt_busd, 0.0)
-        funds = max(self.cash_busd, 0.0) + self.fund_busd + 12.0 * self.p.other_business_busd_per_month + room_debt
+        room_debt = self.p.max_leverage * assets - self.debt_busd
+        cash = self.cash_busd
+        funds = ((0.0 if cash < 0.0 else cash) + self.fund_busd + 12.0 * self.p.other_business_busd_per_month
+                 + (0.0 if room_debt < 0.0 else room_debt))
         committed = self.position().capex_left(m.chipmaker.price())
-        return max((funds - committed) / per_gw, 0.0)
+        gw = (funds - committed) / per_gw
+        return 0.0 if gw < 0.0 else gw
 
     def committed_gw(self) -> float:
         """GW sold under signed and active offtake contracts (cached until one of its contracts changes)."""

@@ -58,7 +58,8 @@ class Lab(Firm):
         contracted compute and pays for it in full, and rents spot compute on top. (Before session 7 the
         burn counted only the floor, so labs using their compute saw a burn near zero, raised nothing and
         missed their compute bills month after month, rescued each time by a small round.)"""
-        self.burn_busd = 0.7 * self.burn_busd + 0.3 * max(self.operating_busd - self.revenue_busd, 0.0)
+        net = self.operating_busd - self.revenue_busd
+        self.burn_busd = 0.7 * self.burn_busd + 0.3 * (0.0 if net < 0.0 else net)   # max(net, 0.0) without the call
 
     # ---------------------------------------------------------------- serving
     def contracted_egw(self) -> float:
@@ -73,10 +74,16 @@ class Lab(Firm):
         demand, share = self.demand_egw, self.p.training_share
         want = demand / (1.0 - share)
         lacks = want > have
-        infer = min(demand, have * (1.0 - share)) if lacks else demand
+        # (two-way minima and maxima here are conditionals, min(a, b) as `b if b < a else a`: the same value as
+        # the builtins, which cost several times more in these per-lab, per-month methods)
+        if lacks:
+            infer = have * (1.0 - share)
+            infer = infer if infer < demand else demand
+        else:
+            infer = demand
         self.served_egw = infer
         self.unmet_egw = demand - infer
-        used = min(have, want)
+        used = want if want < have else have
         train = used - infer
         # short of compute, it keeps the training share of what it has: the rest of its training is unmet
         self.train_short_egw = share * (want - have) if lacks else 0.0
@@ -94,9 +101,12 @@ class Lab(Firm):
         it wants: revenue per EGW x ``wtp_multiple``, rising by half the share it lacks (a lab short of
         compute pays up to keep its users and its place in the race), scaled down when its runway is
         below ``min_runway_months`` (prudence); never below revenue per EGW, never above the cap."""
-        prudence = min(self.runway_months() / max(self.p.min_runway_months, 1.0), 1.0)
+        min_runway = self.p.min_runway_months
+        prudence = self.runway_months() / (1.0 if min_runway < 1.0 else min_runway)
+        prudence = 1.0 if 1.0 < prudence else prudence
         premium = (self.p.wtp_multiple * (1.0 + 0.5 * short) - 1.0) * prudence
-        return min(revenue_per_egw * (1.0 + max(premium, 0.0)), cap)
+        price = revenue_per_egw * (1.0 + (0.0 if premium < 0.0 else premium))
+        return cap if cap < price else price
 
     def spot_bids(self, revenue_per_egw: float, cap: float) -> list[tuple[float, float]]:
         """Two-step demand curve for spot compute: half its unmet demand at its strategic
@@ -104,12 +114,14 @@ class Lab(Firm):
         compute pays up to keep its users), half at break-even revenue; bounded by its cash."""
         if self.unmet_egw <= 1e-9:
             return []
-        hi = self.strategic_price(self.unmet_egw / max(self.demand_egw, 1e-9), revenue_per_egw, cap)
-        lo = min(revenue_per_egw, hi)
+        demand = self.demand_egw
+        hi = self.strategic_price(self.unmet_egw / (1e-9 if demand < 1e-9 else demand), revenue_per_egw, cap)
+        lo = hi if hi < revenue_per_egw else revenue_per_egw
         half = 0.5 * self.unmet_egw
         # the premium over revenue must come from cash; the break-even half pays for itself
-        afford = max(self.cash_busd, 0.0) / max(hi - revenue_per_egw, 1e-9)
-        return [(hi, min(half, afford)), (lo, half)]
+        cash, premium = self.cash_busd, hi - revenue_per_egw
+        afford = (0.0 if cash < 0.0 else cash) / (1e-9 if premium < 1e-9 else premium)
+        return [(hi, afford if afford < half else half), (lo, half)]
 
     def training_bid(self, revenue_per_egw: float, cap: float) -> tuple[float, float]:
         """(price, EGW) it bids on the spot market for the training compute it lacks.

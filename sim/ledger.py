@@ -68,15 +68,16 @@ class Ledger:
         """
         if amount <= EPS:
             return 0.0
-        i, j = self.index[src], self.index[dst]
+        index, balances = self.index, self.balances
+        i, j = index[src], index[dst]
         if not self.is_external[i]:
-            avail = self.balances[i]
+            avail = balances[i]
             if avail < amount:
                 amount = avail if avail > 0.0 else 0.0
                 if amount <= EPS:
                     return 0.0
-        self.balances[i] -= amount
-        self.balances[j] += amount
+        balances[i] -= amount
+        balances[j] += amount
         self.log.append((self.tick, i, j, amount, kind, ref))
         return amount
 

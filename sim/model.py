@@ -482,18 +482,17 @@ class ComputeMarketModel(mesa.Model):
             alive = c.alive
             left = c.fleet_gw if alive else 0.0
             ks = self.contracts_cloud[c.uid]
-            own: dict[str, float] = {}
+            own = [0.0] * len(ks)   # GW of each contract's own capacity, built for it
             built_for = c.built_for
             if built_for and alive:
-                for k in ks:
+                for i, k in enumerate(ks):
                     if t >= k.start and k.status in OPEN_CONTRACT and (g := built_for.get(k.id)):
-                        mine = own[k.id] = g if g < k.gw else k.gw
+                        mine = own[i] = g if g < k.gw else k.gw
                         left -= mine
-            for k in ks:
+            for k, mine in zip(ks, own):
                 status = k.status
                 if status == "signed" and t < k.start:   # not due yet (the grace period is never negative)
                     continue
-                mine = own.get(k.id, 0.0) if own else 0.0   # built for it
                 if status == "signed":
                     if mine + left >= 0.5 * k.gw:
                         self.book.move(k, "active")
@@ -683,7 +682,9 @@ class ComputeMarketModel(mesa.Model):
         or all of it at maturity); a partial principal payment is shared pro rata over the loans."""
         t = self.tick
         interest = sum([l.principal * l.rate for l in loans]) / 12.0
-        dues = [l.principal if t >= l.maturity else (min(l.amort, l.principal) if t >= l.amort_from else 0.0)
+        dues = [l.principal if t >= l.maturity            # all of it at maturity
+                else 0.0 if t < l.amort_from              # interest only while it is built
+                else (l.principal if l.principal < l.amort else l.amort)   # min(amort, principal), without the call
                 for l in loans]
         principal = sum(dues)
         from_fund = self._capitalised_interest(firm, lender, loans) if interest > 0.0 and firm.project_finance else 0.0
@@ -725,13 +726,13 @@ class ComputeMarketModel(mesa.Model):
         return by_lender
 
     def _retire_blocks(self) -> None:
-        life = self.cfg.technology.useful_life_months
+        t, life = self.tick, self.cfg.technology.useful_life_months
         for c in self.clouds:
-            if self.tick - c.oldest_online < life:
+            if t - c.oldest_online < life:
                 continue
             keep = []
             for b in c.blocks:
-                if self.tick - b.online >= life:
+                if t - b.online >= life:
                     self.book.move(b, "retired")
                     self.gw_retired += b.gw
                     c.land_used_gw = max(c.land_used_gw - b.gw, 0.0)   # the site can be re-used
@@ -1086,7 +1087,7 @@ class ComputeMarketModel(mesa.Model):
         for cloud_uid, items in bills.items():   # one invoice per cloud per month
             paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], [(pr, gw * price) for pr, gw, price in items],
                                            chip.uid, "chip_purchase")
-            gw_total = sum(gw for _, gw, _ in items)
+            gw_total = sum([gw for _, gw, _ in items])
             for pr, gw, _ in items:
                 pr.chips_delivered += gw
             self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that got chips
@@ -1157,7 +1158,7 @@ class ComputeMarketModel(mesa.Model):
         for o in orders:
             by_cloud.setdefault(o.cloud, []).append(o)
         cids = list(by_cloud)
-        req = np.array([sum(o.remaining for o in by_cloud[c]) for c in cids])
+        req = np.array([sum([o.remaining for o in by_cloud[c]]) for c in cids])
         prio = np.array([c in chip.p.partners for c in cids])
         alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
         arriving = self.deliveries.setdefault(arrives, [])
@@ -1250,7 +1251,7 @@ class ComputeMarketModel(mesa.Model):
                 interconnection += p.gw
             elif st == "announced":
                 announced += p.gw
-        op_gw = sum(c.fleet_gw for c in self.alive_clouds()) + sum(l.own_egw for l in labs)
+        op_gw = sum([c.fleet_gw for c in self.alive_clouds()]) + sum([l.own_egw for l in labs])
         chip = self.chipmaker
         rows = {
             "spot_price": self.spot_price,
