@@ -1282,8 +1282,9 @@ class ComputeMarketModel(mesa.Model):
         if not s:
             for k in rows:
                 s[k] = []
-        for k, v in rows.items():
-            s[k].append(float(v))
+            self._series_appends = [s[k].append for k in rows]   # in the order of ``rows``
+        for append, v in zip(self._series_appends, rows.values()):
+            append(float(v))
         a, nan = self.agent_series, float("nan")
         if not a:
             for f in self.labs + self.clouds:
@@ -1295,6 +1296,8 @@ class ComputeMarketModel(mesa.Model):
             a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
             self._lab_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs]
             self._cloud_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.clouds]
+            self._cloud_capex_rows = [(f, a[(f.uid, "capex_busd")].append, a[(f.uid, "construction_fund_busd")].append)
+                                      for f in self.clouds]
         for f, cash, debt, rev, cap, qual, share in self._lab_rows:
             alive = f.alive
             cash(float(f.cash_busd))
@@ -1311,9 +1314,9 @@ class ComputeMarketModel(mesa.Model):
             qual(nan)
             share(nan if f.alive else 0.0)
         capex = m["capex_by_cloud"]
-        for c in self.clouds:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
-            a[(c.uid, "capex_busd")].append(float(capex.get(c.uid, 0.0)))
-            a[(c.uid, "construction_fund_busd")].append(float(c.fund_busd))
+        for c, capex_paid, fund in self._cloud_capex_rows:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
+            capex_paid(float(capex.get(c.uid, 0.0)))
+            fund(float(c.fund_busd))
         a[("chipmaker", "cash_busd")].append(float(chip.cash_busd))
         a[("chipmaker", "revenue_busd")].append(float(chip.revenue_busd))
 
