@@ -201,7 +201,8 @@ class Cloud(Firm):
         tech, chip = self.model.cfg.technology, self.model.chipmaker
         pos = self.position()
         need = (3.0 * self.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
-                + pos.fin_chips_left_gw * chip.price() * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
+                + pos.fin_chips_left_gw * self.model.chip_price_for(self.uid)
+                * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
         return need - self.cash_busd - self.fund_busd - 3.0 * self.p.other_business_busd_per_month
 
     def financeable_gw(self, assets_busd: float | None = None) -> float:
@@ -209,13 +210,13 @@ class Cloud(Firm):
         and borrowing room up to its leverage limit, less what its pipeline still has to pay for.
         (``assets_busd``: its assets, when the caller has them already.)"""
         m = self.model
-        per_gw = m.capex_per_gw()
+        per_gw = m.capex_per_gw(self.uid)
         assets = self.assets_busd() if assets_busd is None else assets_busd
         room_debt = self.p.max_leverage * assets - self.debt_busd
         cash = self.cash_busd
         funds = ((0.0 if cash < 0.0 else cash) + self.fund_busd + 12.0 * self.p.other_business_busd_per_month
                  + (0.0 if room_debt < 0.0 else room_debt))
-        committed = self.position().capex_left(m.chipmaker.price())
+        committed = self.position().capex_left(m.chip_price_for(self.uid))
         gw = (funds - committed) / per_gw
         return 0.0 if gw < 0.0 else gw
 

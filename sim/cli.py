@@ -59,6 +59,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "gw_operational_start", "gw_operational_end", "cumulative_capex_busd", "chipmaker_revenue_busd",
             "chipmaker_margin", "labs_surviving", "largest_lab_share", "n_defaults", "n_cascade_defaults",
             "n_acquisitions", "stranded_gw", "lender_losses_busd", "vendor_finance_losses_busd"]
+    if outcomes["in_house_chip_share"] > 0:   # a world with clouds' own accelerators (custom_silicon)
+        keys.insert(keys.index("chipmaker_margin") + 1, "in_house_chip_share")
     for k in keys:
         print(f"  {k:<28} {_fmt(outcomes[k])}")
     notable = [e for e in model.event_log if e["kind"] in ("default", "acquisition", "liquidation", "moratorium",

@@ -157,6 +157,35 @@ class Chipmaker(_Section):
     rd_busd_per_month: float = F(1.2, "Operating expenses (R&D, SG&A), $B per month.", ge=0)
 
 
+class CustomSilicon(_Section):
+    """In-house accelerators (TPU-, Trainium-like): the optional second supplier of DESIGN.md 3.1.
+
+    Some clouds design their own chips and have them made by a foundry. Their programmes book foundry and
+    packaging capacity years ahead on their own plan, so the output grows on a schedule, not with a
+    backlog, and it goes only to its owners, at cost (no merchant margin). An owner makes a fixed share of
+    the chips of each of its builds in-house (its software stack runs there; the rest of its customers
+    want the merchant chips) and buys the rest from the chipmaker. In-house chips are taken to match the
+    merchant generation of the same date in compute per watt. Empty ``owners`` (the default): no second
+    supplier, every chip comes from the chipmaker."""
+
+    owners: dict[str, float] = F(
+        {}, "Cloud id -> share of the chips of its builds it makes in-house, 0-1 (Google-like ~0.6-0.7 TPU; "
+        "Amazon-like ~0.3-0.5 Trainium; an assumption from press accounts of fleet mixes, not a calibrated figure).")
+    supply_gw_per_month: float = F(
+        0.0, "Foundry output booked by the owners at the start, GW of IT load per month. Rationale: Nvidia has ~60% "
+        "of CoWoS [cal: Chip supply cap], so the other ~40% is ~2/3 of Nvidia's output; custom chips are part of "
+        "it (AMD's merchant GPUs are the rest).", ge=0)
+    supply_growth_per_year: float = F(
+        0.5, "Growth of that output per year, on the owners' plan: CoWoS ~x1.4-2 a year 2024-26 [cal: Chip supply cap].",
+        ge=0, le=10)
+    unit_cost_busd_per_gw: float = F(
+        10.0, "What an owner pays per GW of in-house accelerators and systems, $B: foundry, HBM, packaging and the "
+        "design partner's margin, no merchant margin. An assumption: about half the merchant list price "
+        "(~$13k a chip against H100-class ~$25-30k [cal: Accelerator price]), ~1.8x the chipmaker's own unit cost.",
+        gt=0)
+    delivery_lag_months: int = F(3, "Months from allocation to delivery.", ge=0, le=24)
+
+
 class Financier(_Section):
     initial_capital_busd: float = F(300.0, "Capital the credit and equity markets can deploy at start, $B.", ge=0)
     capital_inflow_busd_per_month: float = F(
@@ -294,6 +323,7 @@ class ScenarioConfig(_Section):
     market: Market = Market()
     technology: Technology = Technology()
     chipmaker: Chipmaker = Chipmaker()
+    custom_silicon: CustomSilicon = CustomSilicon()
     financier: Financier = Financier()
     regulators: dict[str, Regulator] = Field(default_factory=lambda: {"us": Regulator()})
     labs: dict[str, Lab] = Field(default_factory=dict)
@@ -335,6 +365,13 @@ class ScenarioConfig(_Section):
         for i, p in enumerate(self.chipmaker.partners):
             if p not in self.clouds:
                 raise _RefError(f"chipmaker.partners.{i}", f"unknown cloud {p!r}; allowed: {sorted(self.clouds)}")
+        for cid, share in self.custom_silicon.owners.items():
+            if cid not in self.clouds:
+                raise _RefError(f"custom_silicon.owners.{cid}", f"unknown cloud {cid!r}; allowed: {sorted(self.clouds)}")
+            if not 0.0 <= share <= 1.0:
+                raise _RefError(f"custom_silicon.owners.{cid}", f"a share of chips made in-house, 0 to 1 (got {share!r})")
+        if any(s > 0 for s in self.custom_silicon.owners.values()) and self.custom_silicon.supply_gw_per_month <= 0:
+            raise _RefError("custom_silicon.supply_gw_per_month", "must be > 0 when an owner makes chips in-house")
         contracted: dict[str, float] = {}
         for lid, lab in self.labs.items():
             if lab.partner_cloud:

@@ -22,7 +22,7 @@ OUTCOMES = LABELS + [
     "peak_spot_price", "trough_spot_price", "peak_usd_gpu_hour", "trough_usd_gpu_hour", "final_spot_price",
     "months_glut", "months_scarcity", "mean_utilisation", "cumulative_capex_busd", "gw_operational_end",
     "gw_operational_start", "stranded_gw", "liquidated_gw", "announced_to_construction_ratio",
-    "chipmaker_revenue_busd", "chipmaker_margin", "labs_surviving", "largest_lab_share", "lab_hhi_end",
+    "chipmaker_revenue_busd", "chipmaker_margin", "in_house_chip_share", "labs_surviving", "largest_lab_share", "lab_hhi_end",
     "lab_hhi_rise", "total_debt_busd", "vendor_finance_losses_busd", "lender_losses_busd", "n_defaults",
     "n_cascade_defaults", "n_acquisitions", "n_moratoria", "final_sentiment", "final_demand_egw",
 ]
@@ -105,6 +105,8 @@ def compute_outcomes(model) -> dict[str, Any]:
         "announced_to_construction_ratio": float(constructed / model.announced_gw_total) if model.announced_gw_total > 0 else float("nan"),
         "chipmaker_revenue_busd": float(chip.cum_revenue_busd),
         "chipmaker_margin": float(chip.cum_gross_profit_busd / chip.cum_revenue_busd) if chip.cum_revenue_busd > 0 else float("nan"),
+        "in_house_chip_share": (float(model.cum_custom_gw / (model.cum_custom_gw + model.cum_merchant_gw))
+                                if model.cum_custom_gw > 0 else 0.0),
         "labs_surviving": len(labs),
         "largest_lab_share": float(max((l.share for l in labs), default=0.0)),
         "lab_hhi_end": float(s["lab_hhi"][-1]),

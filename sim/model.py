@@ -141,8 +141,16 @@ class ComputeMarketModel(mesa.Model):
         self.projects: list[Project] = []
         self._projects_by_cloud: dict[str, list[Project]] = {}
         self.chip_orders: list[ChipOrder] = []
-        # chips allocated and in transit, by the month they arrive: (project, GW, price) in allocation order
-        self.deliveries: dict[int, list[tuple[Project, float, float]]] = {}
+        # the optional second supplier (DESIGN 3.1): clouds' in-house accelerators, at cost, from their own programme
+        self._in_house: dict[str, float] = {uid: s for uid, s in cfg.custom_silicon.owners.items() if s > 0.0}
+        self.custom_orders: list[ChipOrder] = []
+        self.custom_output_gw = 0.0        # in-house accelerators made this month, GW of IT load
+        self.custom_delivered_gw = 0.0     # ... and delivered this month
+        self.cum_custom_gw = 0.0           # in-house accelerators delivered since the start, GW
+        self.cum_merchant_gw = 0.0         # the chipmaker's, GW
+        # chips allocated and in transit, by the month they arrive: (project, GW, price, supplier's account) in
+        # allocation order
+        self.deliveries: dict[int, list[tuple[Project, float, float, str]]] = {}
         self.gw_brought_online = 0.0
         self.gw_retired = 0.0
         self.gw_liquidated_away = 0.0
@@ -159,9 +167,10 @@ class ComputeMarketModel(mesa.Model):
         fund = self.ledger.pay
         fund("investors", "financier", cfg.financier.initial_capital_busd, "initial_capital")
         fund("investors", "chipmaker", cfg.chipmaker.initial_cash_busd, "initial_capital")
-        all_in = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + cfg.chipmaker.price_busd_per_gw
         life = tech.useful_life_months
         for c in self.clouds:
+            chip0 = self._blended_chip_price(c.uid, cfg.chipmaker.price_busd_per_gw)   # its chips' cost at the start
+            all_in = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip0
             fund("investors", c.uid, c.p.initial_cash_busd, "initial_capital")
             if c.p.capacity_gw > 0:   # installed fleet in a few blocks of staggered age
                 n_blocks = max(1, min(4, int(np.ceil(c.p.capacity_gw / 1.0))))
@@ -197,9 +206,9 @@ class ComputeMarketModel(mesa.Model):
                 c.land_used_gw += gw
                 done = 1.0 - pr.build_left / tech.build_months
                 pr.chips_delivered = 0.0
-                self.chip_orders.append(ChipOrder(pr, c.uid, gw, cfg.chipmaker.price_busd_per_gw))
+                self._order_chips(pr, c.uid, cfg.chipmaker.price_busd_per_gw)
                 # its financing was arranged before the start: a project loan for what is left to pay
-                to_pay = gw * (cfg.chipmaker.price_busd_per_gw + (1.0 - done) * (tech.shell_capex_busd_per_gw
+                to_pay = gw * (chip0 + (1.0 - done) * (tech.shell_capex_busd_per_gw
                                                                                  + tech.other_capex_busd_per_gw))
                 debt = to_pay * (cfg.financier.max_ltv if c.p.kind != "hyperscaler" else 0.5)
                 self._lend(c, debt, cfg.financier.base_rate + cfg.financier.base_spread
@@ -217,6 +226,9 @@ class ComputeMarketModel(mesa.Model):
         # those shipments arrive (and are paid for) in months 0 .. lag-1
         for arrives in range(cfg.chipmaker.delivery_lag_months):
             self._allocate_chips(arrives)
+        if self._in_house:   # ... and so had the owners' in-house programme
+            for arrives in range(cfg.custom_silicon.delivery_lag_months):
+                self._allocate_in_house_chips(arrives - cfg.custom_silicon.delivery_lag_months)
         for lab in self.labs:
             fund("investors", lab.uid, lab.p.initial_cash_busd, "initial_capital")
             lab.own_egw = lab.p.own_capacity_gw
@@ -253,10 +265,33 @@ class ComputeMarketModel(mesa.Model):
             if r is not None:
                 r._queues_gw = None
 
-    def capex_per_gw(self) -> float:
-        """All-in cost of one GW of new capacity at today's chip price, $B."""
+    def capex_per_gw(self, cloud_uid: str | None = None) -> float:
+        """All-in cost of one GW of new capacity at today's chip price, $B (for ``cloud_uid``: at what its chips
+        cost it, ``chip_price_for``)."""
         tech = self.cfg.technology
-        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + self.chipmaker.price()
+        chip = self.chipmaker.price() if cloud_uid is None else self.chip_price_for(cloud_uid)
+        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip
+
+    def _blended_chip_price(self, cloud_uid: str, merchant_busd_per_gw: float) -> float:
+        """What a GW of accelerators for a cloud's build costs it when the chipmaker charges
+        ``merchant_busd_per_gw``: that price, or for an owner of in-house chips the blend of their unit cost
+        (its in-house share) and that price (the rest), $B per GW."""
+        s = self._in_house.get(cloud_uid, 0.0)
+        if s <= 0.0:
+            return merchant_busd_per_gw
+        return s * self.cfg.custom_silicon.unit_cost_busd_per_gw + (1.0 - s) * merchant_busd_per_gw
+
+    def chip_price_for(self, cloud_uid: str) -> float:
+        """What a GW of accelerators for a new build of ``cloud_uid`` costs it this month, $B."""
+        return self._blended_chip_price(cloud_uid, self.chipmaker.price())
+
+    def full_costs_of(self, c: Cloud) -> tuple[float, float]:
+        """Full monthly cost of a GW and of an effective GW of new capacity for cloud ``c``, $B: the market's
+        (at the chipmaker's price), or an owner's own at what its chips cost it (it quotes and builds on it)."""
+        own = self._own_full_cost_gw.get(c.uid)
+        if own is None:
+            return self.full_cost_gw, self.full_cost_egw
+        return own, own / self.frontier_efficiency
 
     # ================================================================== lookups
     def _on_record(self, rec: Any) -> None:
@@ -415,6 +450,10 @@ class ComputeMarketModel(mesa.Model):
                                                    wacc, tech.useful_life_months, tech.shell_life_months,
                                                    tech.opex_busd_per_gw_month)
         self.full_cost_egw = self.full_cost_gw / self.frontier_efficiency
+        self._own_full_cost_gw = {uid: full_cost_per_gw_month(self.chip_price_for(uid), tech.shell_capex_busd_per_gw,
+                                                              tech.other_capex_busd_per_gw, wacc, tech.useful_life_months,
+                                                              tech.shell_life_months, tech.opex_busd_per_gw_month)
+                                  for uid in self._in_house}
 
     def phase_demand(self) -> None:
         """Demand follows an S-curve whose ceiling rises with the capability frontier; shocks apply."""
@@ -778,7 +817,7 @@ class ComputeMarketModel(mesa.Model):
             total = c.can_take_gw()
             if total <= 0.0:
                 continue
-            price, pd = c.quote(self.full_cost_gw, self.full_cost_egw), c.default_probability()
+            price, pd = c.quote(*self.full_costs_of(c)), c.default_probability()
             free = c.fleet_gw - c.committed_gw()
             now = min(free, total) if free > FREE_NOW_MIN_GW else 0.0
             if now > 0.0:
@@ -890,7 +929,7 @@ class ComputeMarketModel(mesa.Model):
         supply += sum([c.pipeline_gw() for c in self.clouds]) * fe
         gap = projected - supply
         for c in self.alive_clouds():
-            gw = c.spec_build_gw(gap, self.full_cost_egw, fe)
+            gw = c.spec_build_gw(gap, self.full_costs_of(c)[1], fe)
             if gw > 0:
                 self._announce(c, gw)
                 gap -= gw * fe * 0.5   # each sees part of its own move, not the others'
@@ -938,6 +977,8 @@ class ComputeMarketModel(mesa.Model):
         c.land_used_gw = max(c.land_used_gw - pr.gw, 0.0)
         self._release_fund(pr, c)
         self.chip_orders = [o for o in self.chip_orders if o.project is not pr]
+        if self.custom_orders:
+            self.custom_orders = [o for o in self.custom_orders if o.project is not pr]
         if pr.status == "killed" and pr.contract and c.alive:
             k = self.book.records.get(pr.contract)
             if k is not None and k.status in OPEN_CONTRACT:
@@ -952,8 +993,9 @@ class ComputeMarketModel(mesa.Model):
             if pr.status != "construction" or pr.financed:
                 continue
             c = self.clouds_by_id[pr.cloud]
-            capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip.price())
-            own = c.funds_for_new_build(chip.price())
+            chip_cost = self.chip_price_for(c.uid)
+            capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip_cost)
+            own = c.funds_for_new_build(chip_cost)
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
                 pr.financed = True
@@ -984,7 +1026,7 @@ class ComputeMarketModel(mesa.Model):
                                f"{rate:.1%}" + (f", {g_share:.0%} guaranteed by chipmaker" if g_share else ""))
             pr.capex_busd = capex
             self.touch(pr)
-            self.chip_orders.append(ChipOrder(pr, c.uid, pr.gw, chip.price()))
+            self._order_chips(pr, c.uid, chip.price())
             self.log_event("construction_start", c.uid, pr.contract, capex, pr.gw, pr.id)
 
         budget = self._treasury(budget)
@@ -992,7 +1034,8 @@ class ComputeMarketModel(mesa.Model):
         # vendor financing: equity in labs tied to their new purchase commitments
         for k in self.monthly["new_contracts"]:
             room = chip.vendor_room_busd()
-            amt = min(chip.p.equity_rebate_share * k.gw * chip.price(), room)
+            merchant_gw = k.gw * (1.0 - self._in_house[k.cloud]) if k.cloud in self._in_house else k.gw
+            amt = min(chip.p.equity_rebate_share * merchant_gw * chip.price(), room)
             lab = self.labs_by_id[k.lab]
             if amt > 0.05 and lab.alive:
                 self._equity(lab, chip.uid, amt, "vendor_equity")
@@ -1076,24 +1119,32 @@ class ComputeMarketModel(mesa.Model):
         chip, tech, t = self.chipmaker, self.cfg.technology, self.tick
         chip.expand(t)
         self._allocate_chips(t + chip.p.delivery_lag_months)
+        if self._in_house:
+            self._allocate_in_house_chips(t)
         chip.reprice()
         due = self.deliveries.pop(t, [])   # the lag is never negative: nothing is due before this month
         chip.revenue_busd = chip.cogs_busd = chip.delivered_gw = 0.0
-        bills: dict[str, list[tuple[Project, float, float]]] = {}
+        self.custom_delivered_gw = 0.0
+        bills: dict[tuple[str, str], list[tuple[Project, float, float]]] = {}
         capex_by_cloud = self.monthly["capex_by_cloud"]   # chips + construction paid this month, per cloud
-        for pr, gw, price in due:
+        for pr, gw, price, supplier in due:
             if pr.status == "construction":
-                bills.setdefault(pr.cloud, []).append((pr, gw, price))
-        for cloud_uid, items in bills.items():   # one invoice per cloud per month
+                bills.setdefault((pr.cloud, supplier), []).append((pr, gw, price))
+        for (cloud_uid, supplier), items in bills.items():   # one invoice per cloud and supplier per month
             paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], [(pr, gw * price) for pr, gw, price in items],
-                                           chip.uid, "chip_purchase")
+                                           supplier, "chip_purchase")
             gw_total = sum([gw for _, gw, _ in items])
             for pr, gw, _ in items:
                 pr.chips_delivered += gw
             self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that got chips
-            chip.revenue_busd += paid
-            chip.delivered_gw += gw_total
-            chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
+            if supplier == chip.uid:
+                chip.revenue_busd += paid
+                chip.delivered_gw += gw_total
+                chip.cogs_busd += gw_total * chip.p.unit_cost_busd_per_gw
+                self.cum_merchant_gw += gw_total
+            else:   # in-house chips: paid to the foundry at cost
+                self.custom_delivered_gw += gw_total
+                self.cum_custom_gw += gw_total
             self.cum_capex += paid
             capex_by_cloud[cloud_uid] = capex_by_cloud.get(cloud_uid, 0.0) + paid
         chip.pay("foundry", chip.cogs_busd, "cost_of_goods")
@@ -1145,22 +1196,49 @@ class ComputeMarketModel(mesa.Model):
             from_fund = self.ledger.pay(c.fund_account, payee, from_fund, kind)
         return paid_cash + from_fund
 
+    def _order_chips(self, pr: Project, cloud_uid: str, merchant_price: float) -> None:
+        """Order a project's accelerators: an owner's in-house share from its own programme at unit cost, the
+        rest from the chipmaker at ``merchant_price`` ($B per GW, fixed at order)."""
+        s = self._in_house.get(cloud_uid, 0.0)
+        if s <= 0.0:
+            self.chip_orders.append(ChipOrder(pr, cloud_uid, pr.gw, merchant_price))
+            return
+        self.custom_orders.append(ChipOrder(pr, cloud_uid, s * pr.gw, self.cfg.custom_silicon.unit_cost_busd_per_gw))
+        if s < 1.0:
+            self.chip_orders.append(ChipOrder(pr, cloud_uid, (1.0 - s) * pr.gw, merchant_price))
+
     def _allocate_chips(self, arrives: int) -> None:
         """Ship one month's chip output, to arrive in month ``arrives``. The chipmaker shares its output among
         customers (pro rata or partners first); each cloud directs its share to its oldest orders first, so
         projects complete one after another."""
         chip = self.chipmaker
-        orders = [o for o in self.chip_orders if o.remaining > 1e-9 and o.project.status == "construction"]
-        self.chip_orders = orders
+        self.chip_orders = self._ship(self.chip_orders, chip.output_gw, chip.p.partners, chip.p.allocation,
+                                      arrives, chip.uid)
+
+    def _allocate_in_house_chips(self, t: int) -> None:
+        """Ship month ``t``'s in-house accelerators (``t`` < 0: before the start, in transit at it): the owners'
+        programme makes what it booked (growing on its plan) and shares it pro rata among their orders, to
+        arrive after its delivery lag; the foundry is paid at cost on delivery."""
+        cs = self.cfg.custom_silicon
+        self.custom_output_gw = cs.supply_gw_per_month * (1.0 + cs.supply_growth_per_year) ** (t / 12.0)
+        self.custom_orders = self._ship(self.custom_orders, self.custom_output_gw, (), "pro_rata",
+                                        t + cs.delivery_lag_months, "foundry")
+
+    def _ship(self, orders: list[ChipOrder], output_gw: float, partners: Any, policy: str, arrives: int,
+              supplier: str) -> list[ChipOrder]:
+        """Allocate ``output_gw`` of a supplier's output among open orders (``allocate_chips``: pro rata, or
+        ``partners`` first), each cloud's share to its oldest orders first, to arrive in month ``arrives``
+        and be paid to ``supplier``. Returns the orders still open (the fulfilled and the dead dropped)."""
+        orders = [o for o in orders if o.remaining > 1e-9 and o.project.status == "construction"]
         if not orders:
-            return
+            return orders
         by_cloud: dict[str, list[ChipOrder]] = {}
         for o in orders:
             by_cloud.setdefault(o.cloud, []).append(o)
         cids = list(by_cloud)
         req = np.array([sum([o.remaining for o in by_cloud[c]]) for c in cids])
-        prio = np.array([c in chip.p.partners for c in cids])
-        alloc = allocate_chips(req, chip.output_gw, prio, chip.p.allocation)
+        prio = np.array([c in partners for c in cids])
+        alloc = allocate_chips(req, output_gw, prio, policy)
         arriving = self.deliveries.setdefault(arrives, [])
         for cid, a in zip(cids, alloc.tolist()):
             for o in by_cloud[cid]:
@@ -1169,7 +1247,8 @@ class ComputeMarketModel(mesa.Model):
                 take = min(a, o.remaining)
                 o.remaining -= take
                 a -= take
-                arriving.append((o.project, take, o.price))
+                arriving.append((o.project, take, o.price, supplier))
+        return orders
 
     def _bring_online(self, in_construction: list[Project]) -> None:
         """Built shells go online, in filing order: a project with all its chips as a whole, one with part of
@@ -1274,6 +1353,7 @@ class ComputeMarketModel(mesa.Model):
             "chipmaker_revenue_busd": chip.revenue_busd,
             "chipmaker_margin": (chip.revenue_busd - chip.cogs_busd) / chip.revenue_busd if chip.revenue_busd > 0 else float("nan"),
             "chip_price": chip.price(),
+            "in_house_chip_gw": self.custom_delivered_gw,
             "sentiment": self.financier.sentiment,
             "lab_hhi": hhi(np.array([l.share for l in labs])) if labs else 0.0,
             "total_debt_busd": sum([l.principal for ls in self.loans.values() for l in ls]),

@@ -133,7 +133,7 @@ def test_chips_in_transit_at_the_start_arrive_from_month_zero(baseline):
     assert ordered > lag * output            # baseline's pipeline outlasts the shipments in transit
     assert sorted(m.deliveries) == list(range(lag))
     for t in range(lag):
-        assert sum(gw for _, gw, _ in m.deliveries[t]) == pytest.approx(output)
+        assert sum(gw for _, gw, _, _ in m.deliveries[t]) == pytest.approx(output)
     assert m.chipmaker.backlog_gw() == pytest.approx(ordered - lag * output)
     for _ in range(lag):
         m.step()
