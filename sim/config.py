@@ -162,15 +162,12 @@ class CustomSilicon(_Section):
 
     Some clouds design their own chips and have them made by a foundry. Their programmes book foundry and
     packaging capacity years ahead on their own plan, so the output grows on a schedule, not with a
-    backlog, and it goes only to its owners, at cost (no merchant margin). An owner makes a fixed share of
-    the chips of each of its builds in-house (its software stack runs there; the rest of its customers
-    want the merchant chips) and buys the rest from the chipmaker. In-house chips are taken to match the
-    merchant generation of the same date in compute per watt. Empty ``owners`` (the default): no second
-    supplier, every chip comes from the chipmaker."""
+    backlog, and it goes only to its owners (clouds with ``in_house_chip_share`` > 0), at cost (no
+    merchant margin). An owner makes that share of the chips of each of its builds in-house (its software
+    stack runs there; the rest of its customers want the merchant chips) and buys the rest from the
+    chipmaker. In-house chips are taken to match the merchant generation of the same date in compute per
+    watt. With no owner (the default) there is no second supplier: every chip comes from the chipmaker."""
 
-    owners: dict[str, float] = F(
-        {}, "Cloud id -> share of the chips of its builds it makes in-house, 0-1 (Google-like ~0.6-0.7 TPU; "
-        "Amazon-like ~0.3-0.5 Trainium; an assumption from press accounts of fleet mixes, not a calibrated figure).")
     supply_gw_per_month: float = F(
         0.0, "Foundry output booked by the owners at the start, GW of IT load per month. Rationale: Nvidia has ~60% "
         "of CoWoS [cal: Chip supply cap], so the other ~40% is ~2/3 of Nvidia's output; custom chips are part of "
@@ -274,6 +271,10 @@ class Cloud(_Section):
              "initial_cash_busd net of three months' opex falls short.", ge=0)
     hosts_lab: str | None = F(None, "Lab id the cloud owns and hosts (must exist).")
     hoard_share: float = F(0.0, "Share of idle capacity held back from spot for its own lab.", ge=0, le=1)
+    in_house_chip_share: float = F(
+        0.0, "Share of the chips of its builds it makes in-house (its own accelerators from the programme of "
+        "`custom_silicon`), 0-1; the rest comes from the chipmaker. Google-like ~0.6-0.7 TPU, Amazon-like ~0.3-0.5 "
+        "Trainium: an assumption from press accounts of fleet mixes, not a calibrated figure.", ge=0, le=1)
 
 
 class ProgressStall(_Section):
@@ -365,13 +366,10 @@ class ScenarioConfig(_Section):
         for i, p in enumerate(self.chipmaker.partners):
             if p not in self.clouds:
                 raise _RefError(f"chipmaker.partners.{i}", f"unknown cloud {p!r}; allowed: {sorted(self.clouds)}")
-        for cid, share in self.custom_silicon.owners.items():
-            if cid not in self.clouds:
-                raise _RefError(f"custom_silicon.owners.{cid}", f"unknown cloud {cid!r}; allowed: {sorted(self.clouds)}")
-            if not 0.0 <= share <= 1.0:
-                raise _RefError(f"custom_silicon.owners.{cid}", f"a share of chips made in-house, 0 to 1 (got {share!r})")
-        if any(s > 0 for s in self.custom_silicon.owners.values()) and self.custom_silicon.supply_gw_per_month <= 0:
-            raise _RefError("custom_silicon.supply_gw_per_month", "must be > 0 when an owner makes chips in-house")
+        owners = [cid for cid, c in self.clouds.items() if c.in_house_chip_share > 0]
+        if owners and self.custom_silicon.supply_gw_per_month <= 0:
+            raise _RefError("custom_silicon.supply_gw_per_month",
+                            f"must be > 0 when a cloud makes chips in-house ({', '.join(owners)})")
         contracted: dict[str, float] = {}
         for lid, lab in self.labs.items():
             if lab.partner_cloud:

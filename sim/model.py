@@ -142,7 +142,8 @@ class ComputeMarketModel(mesa.Model):
         self._projects_by_cloud: dict[str, list[Project]] = {}
         self.chip_orders: list[ChipOrder] = []
         # the optional second supplier (DESIGN 3.1): clouds' in-house accelerators, at cost, from their own programme
-        self._in_house: dict[str, float] = {uid: s for uid, s in cfg.custom_silicon.owners.items() if s > 0.0}
+        self._in_house: dict[str, float] = {c.uid: c.p.in_house_chip_share for c in self.clouds
+                                            if c.p.in_house_chip_share > 0.0}
         self.custom_orders: list[ChipOrder] = []
         self.custom_output_gw = 0.0        # in-house accelerators made this month, GW of IT load
         self.custom_delivered_gw = 0.0     # ... and delivered this month

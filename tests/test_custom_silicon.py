@@ -12,7 +12,6 @@ from sim.model import ComputeMarketModel
 from tests.test_invariants import check_histories, check_month
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
-OWNERS = {"custom_silicon.owners": {"hyper_c": 0.6, "hyper_b": 0.4}}
 
 
 def _world(overrides=None, seed=0, months=60, scenario="custom_silicon"):
@@ -122,7 +121,7 @@ def test_without_owners_nothing_is_made_in_house():
 def test_invariants_with_in_house_chips(seed):
     """Every month: money conserved, funds consistent, capacity identity, legal transitions; also when the
     programme is short of output and a fully in-house owner (share 1) takes nothing from the chipmaker."""
-    over = {"custom_silicon.owners": {"hyper_c": 1.0, "hyper_b": 0.4}, "custom_silicon.supply_gw_per_month": 0.05}
+    over = {"clouds.hyper_c.in_house_chip_share": 1.0, "custom_silicon.supply_gw_per_month": 0.05}
     m = _world(over if seed else None, seed=seed, months=72)
     m.verify_caches = True
     start_total = m.ledger.agents_total() - m.ledger.external_net_inflow()
@@ -135,9 +134,9 @@ def test_invariants_with_in_house_chips(seed):
 
 
 @pytest.mark.parametrize("over, field, allowed", [
-    ({"custom_silicon.owners": {"hyper_z": 0.5}}, "custom_silicon.owners.hyper_z", "unknown cloud"),
-    ({"custom_silicon.owners": {"hyper_c": 1.5}}, "custom_silicon.owners.hyper_c", "0 to 1"),
+    ({"clouds.hyper_c.in_house_chip_share": 1.5}, "clouds.hyper_c.in_house_chip_share", "less than or equal to 1"),
     ({"custom_silicon.supply_gw_per_month": 0.0}, "custom_silicon.supply_gw_per_month", "must be > 0"),
+    ({"custom_silicon.supply_gw_per_month": -1.0}, "custom_silicon.supply_gw_per_month", "greater than or equal to 0"),
 ])
 def test_bad_programme_is_a_one_line_error(over, field, allowed):
     with pytest.raises(ConfigError) as e:
@@ -147,10 +146,10 @@ def test_bad_programme_is_a_one_line_error(over, field, allowed):
 
 
 def test_bad_programme_in_a_file_from_the_command_line(tmp_path):
-    text = (SCENARIOS / "custom_silicon.toml").read_text().replace("hyper_b = 0.4", "hyper_q = 0.4")
+    text = (SCENARIOS / "custom_silicon.toml").read_text().replace("in_house_chip_share = 0.4", "in_house_chip_share = 4")
     bad = tmp_path / "bad.toml"
     bad.write_text(text)
     r = subprocess.run([sys.executable, "-m", "sim", "run", str(bad), "--months", "3"], capture_output=True, text=True)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(bad) in lines[0] and "custom_silicon.owners.hyper_q" in lines[0], r.stderr
+    assert len(lines) == 1 and str(bad) in lines[0] and "clouds.hyper_b.in_house_chip_share" in lines[0], r.stderr
