@@ -75,6 +75,14 @@ def test_chipmaker_revenue_margin_and_backlog():
     assert list(_trace(fig, "gross margin (%)").y) == [70.0, None, 75.0]
     backlog = _trace(fig, "backlog (GW)")
     assert backlog.yaxis == "y3" and list(backlog.y) == [3, 4, 5]
+    assert len(fig.data) == 3   # no in-house chips in this world: no trace for them
+
+
+def test_chipmaker_chart_shows_clouds_own_chips_when_there_are_some():
+    s = _series(chipmaker_revenue_busd=[10, 12, 15], chipmaker_margin=[0.7, 0.7, 0.7], chip_backlog_gw=[3, 4, 5],
+                in_house_chip_gw=[0.0, 0.25, 0.3])
+    own = _trace(charts.chipmaker_figure(s, DATES3), "clouds' own chips (GW/month)")
+    assert own.yaxis == "y3" and list(own.y) == [0.0, 0.25, 0.3]
 
 
 # --------------------------------------------------------------------------- balance sheets and network

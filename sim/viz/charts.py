@@ -222,6 +222,10 @@ def chipmaker_figure(series: Mapping[str, Sequence[float]], dates: Sequence[str]
          "y": _values(series, "chip_backlog_gw", n), "xaxis": "x2", "yaxis": "y3",
          "line": {"color": "#9467bd", "width": 2}},
     ]
+    in_house = _values(series, "in_house_chip_gw", n)
+    if any(in_house):   # a world where some clouds make their own accelerators (custom_silicon)
+        data.append({"type": "scatter", "mode": "lines", "name": "clouds' own chips (GW/month)", "x": x,
+                     "y": in_house, "xaxis": "x2", "yaxis": "y3", "line": {"color": "#e377c2", "width": 2}})
     layout = _layout(
         "chipmaker", "Chipmaker: revenue, margin, backlog",
         xaxis={**_MONTH_AXIS, "anchor": "y", "showticklabels": False},
