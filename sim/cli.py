@@ -18,8 +18,16 @@ EXTENSIONS = ("experiments.cli_batch", "experiments.cli_compare", "experiments.c
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from sim.config import ConfigError, load_scenario, scenario_names
+    from sim.config import ConfigError, load_scenario, scenario_names, schema_fields
 
+    if args.fields is not None:   # the parameters, not the scenarios
+        rows = [r for r in schema_fields() if r[0].startswith(args.fields)]
+        if not rows:
+            sections = sorted({r[0].split(".")[0] for r in schema_fields()})
+            raise ConfigError("--fields", args.fields, f"no parameter path starts with this; sections: {', '.join(sections)}")
+        for path, kind, default, desc in rows:
+            print(f"{path}  ({kind}, default {default!r})\n    {desc}")
+        return 0
     width = max(len(n) for n in scenario_names())
     for name in scenario_names():
         try:
@@ -120,7 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, metavar="DIR", help="write the run's tables as Parquet to DIR")
     r.set_defaults(func=_cmd_run)
 
-    s = sub.add_parser("scenarios", help="list the scenarios with one line each")
+    s = sub.add_parser("scenarios", help="list the scenarios with one line each (or, with --fields, every parameter)")
+    s.add_argument("--fields", nargs="?", const="", default=None, metavar="PREFIX",
+                   help="list every scenario parameter (dotted path, type, default, unit and source) instead; "
+                        "PREFIX keeps the paths that start with it, e.g. --fields clouds")
     s.set_defaults(func=_cmd_scenarios)
 
     for mod in EXTENSIONS:

@@ -233,7 +233,10 @@ class Lab(_Section):
     planning_horizon_months: int = F(24, "How far ahead the lab plans its compute, months.", ge=1, le=120)
     training_share: float = F(0.4, "Share of compute spent on training.", ge=0, lt=1)
     resell_idle: bool = F(True, "Whether idle contracted compute is resold on the spot market.")
-    vertical_integration: float = F(0.0, "Share of new needs the lab builds itself rather than contracting.", ge=0, le=1)
+    vertical_integration: float = F(
+        0.0, "How strongly it builds on its owner's data centres: in offtake awards the bids of the cloud that hosts it "
+        "(hosts_lab) count at (1 - 0.3 x this) of their price (0-1). Stands in for building its own capacity, "
+        "which labs do not do in the model (docs/model.md, known limitations).", ge=0, le=1)
     risk_tolerance: float = F(1.0, "Scales how far commitments may exceed revenue (dimensionless).", ge=0, le=10)
     wtp_multiple: float = F(1.3, "Spot bid / revenue per EGW: strategic value of compute beyond current revenue "
                             "(rises by half the share of demand it cannot serve).", ge=0, le=20)
@@ -518,6 +521,25 @@ def _resolve_extends(data: dict, source: str, seen: tuple[str, ...]) -> dict:
     base = _resolve_extends(tomllib.loads(base_path.read_text()), str(base_path), seen + (parent,))
     base.setdefault("meta", {}).pop("description", None)
     return _deep_merge(base, data)
+
+
+def schema_fields(model: type[BaseModel] = None, prefix: str = "") -> list[tuple[str, str, Any, str]]:
+    """Every parameter of the schema as ``(dotted path, type, default, description)``, in schema order.
+    Tables keyed by agent id (labs, clouds, regulators) appear once, with ``<id>`` in the path."""
+    model = ScenarioConfig if model is None else model
+    out: list[tuple[str, str, Any, str]] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += schema_fields(ann, path + ".")
+        elif getattr(ann, "__origin__", None) is dict and isinstance(ann.__args__[1], type) \
+                and issubclass(ann.__args__[1], BaseModel):
+            out += schema_fields(ann.__args__[1], path + ".<id>.")
+        else:
+            kind = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+            out.append((path, kind, field.default, field.description or ""))
+    return out
 
 
 def scenario_names() -> list[str]:

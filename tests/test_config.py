@@ -75,3 +75,22 @@ def test_scenario_extends_baseline(tmp_path):
     f.write_text('[meta]\nextends = "nowhere"\n')
     with pytest.raises(ConfigError, match="meta.extends: unknown scenario"):
         load_scenario(f)
+
+
+def test_every_parameter_is_listed_with_a_description():
+    from sim.config import schema_fields
+    rows = schema_fields()
+    paths = [r[0] for r in rows]
+    assert len(paths) == len(set(paths)) > 100
+    assert "clouds.<id>.in_house_chip_share" in paths and "market.demand_growth_per_year" in paths
+    undocumented = [p for p, _kind, _default, desc in rows if not desc.strip()]
+    assert not undocumented, undocumented
+
+
+def test_scenarios_fields_prints_parameters_and_refuses_an_unknown_prefix():
+    r = run_cli("scenarios", "--fields", "custom_silicon")
+    assert r.returncode == 0, r.stderr
+    assert "custom_silicon.supply_gw_per_month  (float, default 0.0)" in r.stdout
+    assert "labs." not in r.stdout
+    r = run_cli("scenarios", "--fields", "nope")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "sections: chipmaker" in r.stderr
