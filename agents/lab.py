@@ -29,6 +29,7 @@ class Lab(Firm):
         self.quality = p.initial_quality
         self.weight = 1.0                 # user base; acquisitions add the target's
         self.own_egw = 0.0                # owned capacity (effective GW)
+        self.own_blocks: list[tuple[int, float]] = []   # (month online, EGW) of that capacity, oldest first
         self.demand_egw = 0.0
         self.served_egw = 0.0
         self.idle_egw = 0.0

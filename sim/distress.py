@@ -210,7 +210,9 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
         m.touch(l)
     target._debt = None
     acquirer.own_egw += target.own_egw
+    acquirer.own_blocks = sorted(acquirer.own_blocks + target.own_blocks)
     target.own_egw = 0.0
+    target.own_blocks = []
     target.acquired_by = acquirer.uid
     _takes_team_and_users(m, acquirer, target, price, f"{acquirer.uid} acquires distressed {target.uid}")
 

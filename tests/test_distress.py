@@ -206,3 +206,14 @@ def test_a_lab_nobody_will_buy_with_its_obligations_licenses_its_models_and_team
     assert m.stats.acquisitions[-1] == {"tick": m.tick, "acquirer": hirer.uid, "target": target.uid, "price": fee_paid}
     assert all(k.status == "defaulted" for k in m.book.of_kind("contract") if k.lab == target.uid and k.gw == 50.0)
     assert m.ledger.total() == pytest.approx(total_before)
+
+
+def test_acquirer_takes_the_targets_own_clusters_with_their_ages():
+    m = ComputeMarketModel(scenario="baseline", rng=3, months=12)
+    m.step()
+    target, acq = m.labs_by_id["meta"], m.labs_by_id["xai"]
+    blocks = sorted(acq.own_blocks + target.own_blocks)
+    egw = acq.own_egw + target.own_egw
+    distress.merge_lab(m, target, acq, 1.0, debts=[])
+    assert acq.own_blocks == blocks and acq.own_egw == pytest.approx(egw)
+    assert target.own_egw == 0.0 and not target.own_blocks

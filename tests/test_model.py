@@ -493,3 +493,23 @@ def test_a_hyperscaler_short_by_more_than_the_lending_budget_issues_what_the_mar
     left = m._treasury(short / 2.0)   # a budget of half the shortfall
     assert c.debt_busd - debt0 == pytest.approx(short / 2.0) and c.cash_busd == pytest.approx(short / 2.0)
     assert left == pytest.approx(0.0, abs=1e-9)
+
+
+def test_labs_own_clusters_retire_at_the_end_of_their_useful_life(baseline):
+    """A lab's own capacity wears out like a cloud's fleet: each block leaves the lab's compute, and counts
+    as retired, in the month it reaches the accelerators' useful life."""
+    m = ComputeMarketModel(config=baseline, rng=1, months=60)
+    life = baseline.technology.useful_life_months
+    meta = m.labs_by_id["meta"]
+    assert meta.own_egw == baseline.labs["meta"].own_capacity_gw and len(meta.own_blocks) == 1
+    online, egw = meta.own_blocks[0]
+    assert -life // 2 < online <= 0   # staggered within the first half of its life, as clouds' fleets
+    while m.tick < online + life:      # settlement of month t retires what reached its life by then
+        m.step()
+        assert meta.own_egw == egw
+    retired_before = m.gw_retired
+    m.step()
+    assert meta.own_egw == 0.0 and not meta.own_blocks
+    assert m.gw_retired == pytest.approx(retired_before + egw + sum(
+        e["gw"] for e in m.event_log if e["kind"] == "retired" and e["tick"] == m.tick - 1 and e["party"] != "meta"))
+    assert [e["gw"] for e in m.event_log if e["kind"] == "retired" and e["party"] == "meta"] == [egw]
