@@ -9,7 +9,7 @@ import pytest
 from sim.config import ConfigError, load_scenario
 from sim.economics import full_cost_per_gw_month
 from sim.model import ComputeMarketModel
-from tests.test_invariants import check_histories, check_month
+from tests.test_invariants import run_checked
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
 
@@ -122,13 +122,7 @@ def test_invariants_with_in_house_chips(seed):
     """Every month: money conserved, funds consistent, capacity identity, legal transitions; also when the
     programme is short of output and a fully in-house owner (share 1) takes nothing from the chipmaker."""
     over = {"clouds.hyper_c.in_house_chip_share": 1.0, "custom_silicon.supply_gw_per_month": 0.05}
-    m = _world(over if seed else None, seed=seed, months=72)
-    m.verify_caches = True
-    start_total = m.ledger.agents_total() - m.ledger.external_net_inflow()
-    while m.running:
-        m.step()
-        check_month(m, start_total)
-    check_histories(m)
+    m = run_checked(_world(over if seed else None, seed=seed, months=72))
     if seed:
         assert not [o for o in m.chip_orders if o.cloud == "hyper_c"]
 

@@ -69,6 +69,17 @@ def check_month(m: ComputeMarketModel, start_total: float) -> None:
     assert op == pytest.approx(m._initial_op_gw + m.gw_brought_online - m.gw_retired - m.gw_liquidated_away, abs=1e-6)
 
 
+def run_checked(m: ComputeMarketModel) -> ComputeMarketModel:
+    """Run a world to its horizon, checking every invariant every month (caches verified too)."""
+    m.verify_caches = True
+    start_total = m.ledger.agents_total() - m.ledger.external_net_inflow()
+    while m.running:
+        m.step()
+        check_month(m, start_total)
+    check_histories(m)
+    return m
+
+
 def check_histories(m: ComputeMarketModel) -> None:
     """Every recorded status change was a legal transition."""
     for rid, rec in m.book.records.items():
@@ -97,13 +108,7 @@ def test_invariants_in_distress_heavy_worlds():
         cfg = load_scenario("baseline").with_overrides({
             "financier.capital_inflow_busd_per_month": 0.0, "financier.initial_capital_busd": 20.0,
             "financier.sentiment0": 0.1, "scale.lab_aggressiveness": 3.0, "market.demand_growth_per_year": 0.1})
-        m = ComputeMarketModel(config=cfg, rng=seed, months=60)
-        m.verify_caches = True
-        start_total = m.ledger.agents_total() - m.ledger.external_net_inflow()
-        while m.running:
-            m.step()
-            check_month(m, start_total)
-        check_histories(m)
+        m = run_checked(ComputeMarketModel(config=cfg, rng=seed, months=60))
         assert any(e["kind"] == "default" for e in m.event_log)
 
 
