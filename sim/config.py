@@ -235,8 +235,9 @@ class Lab(_Section):
     resell_idle: bool = F(True, "Whether idle contracted compute is resold on the spot market.")
     vertical_integration: float = F(
         0.0, "How strongly it builds on its owner's data centres: in offtake awards the bids of the cloud that hosts it "
-        "(hosts_lab) count at (1 - 0.3 x this) of their price (0-1). Stands in for building its own capacity, "
-        "which labs do not do in the model (docs/model.md, known limitations).", ge=0, le=1)
+        "(hosts_lab) are discounted by 0.3 x this (0-1), and a contract with that cloud is signed at the discounted "
+        "price (an internal transfer price). Stands in for building its own capacity, which labs do not do in the "
+        "model (docs/model.md, known limitations).", ge=0, le=1)
     risk_tolerance: float = F(1.0, "Scales how far commitments may exceed revenue (dimensionless).", ge=0, le=10)
     wtp_multiple: float = F(1.3, "Spot bid / revenue per EGW: strategic value of compute beyond current revenue "
                             "(rises by half the share of demand it cannot serve).", ge=0, le=20)
@@ -537,7 +538,8 @@ def schema_fields(model: type[BaseModel] = None, prefix: str = "") -> list[tuple
                 and issubclass(ann.__args__[1], BaseModel):
             out += schema_fields(ann.__args__[1], path + ".<id>.")
         else:
-            kind = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+            kind = str(ann).replace("typing.", "") if getattr(ann, "__origin__", None) is Literal \
+                else getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
             out.append((path, kind, field.default, field.description or ""))
     return out
 

@@ -325,6 +325,12 @@ def default_firm(m, firm, debts) -> None:
             firm.blocks = []
             firm.refresh_fleet()
             m.reindex_projects()
+    elif firm.own_egw > 0:   # a lab's own clusters are shut down with it (no fire sale of lab sites is modelled)
+        m.gw_liquidated_away += firm.own_egw
+        m.stats.stranded_gw += firm.own_egw
+        m.log_event("liquidation", firm.uid, "", 0.0, firm.own_egw, "own clusters stranded")
+        firm.own_egw = 0.0
+        firm.own_blocks = []
     # loans: remaining cash to lenders pro rata; guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
     firm._debt = None

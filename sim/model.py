@@ -1027,8 +1027,10 @@ class ComputeMarketModel(mesa.Model):
                     if k is not None and k.status in ("signed", "active"):
                         offtaker_pd = self.labs_by_id[k.lab].default_probability()
                 g_share = 0.0
-                if (c.uid in chip.p.partners or c.p.kind != "hyperscaler") and chip.vendor_room_busd() >= debt * chip.p.guarantee_share:
-                    g_share = chip.p.guarantee_share
+                merchant = 1.0 - self._in_house.get(c.uid, 0.0)   # the chipmaker co-signs to sell its own chips
+                if merchant > 0.0 and (c.uid in chip.p.partners or c.p.kind != "hyperscaler") \
+                        and chip.vendor_room_busd() >= debt * chip.p.guarantee_share * merchant:
+                    g_share = chip.p.guarantee_share * merchant if merchant < 1.0 else chip.p.guarantee_share
                 rate = fin.rate_for(c.leverage(), offtaker_pd, g_share)
                 loan = self._lend(c, debt, rate, pr, g_share, cost=capex)
                 budget -= loan.principal

@@ -86,15 +86,13 @@ def test_in_house_chips_are_paid_to_the_foundry_at_cost_and_the_chipmaker_sells_
     assert payers <= owners | {f"{o}:construction_fund" for o in owners}
 
 
-def test_the_programme_ships_no_more_than_it_makes_and_its_orders_stay_out_of_the_chipmakers_backlog():
+def test_the_programme_ships_no_more_than_it_makes():
     """With a tiny programme the owners' in-house orders queue: each month's deliveries are at most the
-    output allocated (growing on plan) `delivery_lag_months` earlier, and the chipmaker's backlog and
-    price do not count them."""
+    output allocated (growing on plan) `delivery_lag_months` earlier."""
     m = _world({"custom_silicon.supply_gw_per_month": 0.01}, seed=1, months=36)
     cs = m.cfg.custom_silicon
     while m.running:
         m.step()
-        assert m.chipmaker.backlog_gw() == pytest.approx(sum(o.remaining for o in m.chip_orders))
     lag = cs.delivery_lag_months
 
     def made(t):   # output of month t (before the start for t < 0: in transit at it)
@@ -105,6 +103,20 @@ def test_the_programme_ships_no_more_than_it_makes_and_its_orders_stay_out_of_th
         assert got[t] <= made(t - lag) + 1e-9
     assert got[-1] == pytest.approx(made(35 - lag))   # short of output, the programme ships all it makes
     assert sum(o.remaining for o in m.custom_orders) > 1.0   # the rest still on order
+
+
+def test_in_house_orders_do_not_raise_the_chipmakers_price():
+    """Every cloud makes all its chips in-house from a programme far too small for them: a long in-house
+    queue builds up, but the chipmaker has no orders, so its price stays at list (no scarcity markup)
+    and it sells nothing."""
+    over = {f"clouds.{c}.in_house_chip_share": 1.0 for c in load_scenario("baseline").clouds}
+    m = _world({**over, "custom_silicon.supply_gw_per_month": 0.02}, seed=0, months=12)
+    while m.running:
+        m.step()
+        assert not m.chip_orders and m.chipmaker.backlog_gw() == 0.0
+        assert m.chipmaker.price() == m.cfg.chipmaker.price_busd_per_gw
+    assert sum(o.remaining for o in m.custom_orders) > 12 * m.custom_output_gw
+    assert m.chipmaker.cum_revenue_busd == 0.0 and m.cum_merchant_gw == 0.0
 
 
 def test_without_owners_nothing_is_made_in_house():

@@ -217,3 +217,16 @@ def test_acquirer_takes_the_targets_own_clusters_with_their_ages():
     distress.merge_lab(m, target, acq, 1.0, debts=[])
     assert acq.own_blocks == blocks and acq.own_egw == pytest.approx(egw)
     assert target.own_egw == 0.0 and not target.own_blocks
+
+
+def test_a_defaulting_labs_own_clusters_are_stranded_not_retired_later():
+    m = ComputeMarketModel(scenario="baseline", rng=3, months=60)
+    m.step()
+    meta = m.labs_by_id["meta"]
+    egw, away, stranded = meta.own_egw, m.gw_liquidated_away, m.stats.stranded_gw
+    distress.default_firm(m, meta, [])
+    assert meta.own_egw == 0.0 and not meta.own_blocks
+    assert m.gw_liquidated_away == pytest.approx(away + egw) and m.stats.stranded_gw == pytest.approx(stranded + egw)
+    while m.running:
+        m.step()
+    assert not [e for e in m.event_log if e["kind"] == "retired" and e["party"] == "meta"]

@@ -64,6 +64,17 @@ def check_month(m: ComputeMarketModel, start_total: float) -> None:
     for ks in m.contracts_cloud.values():
         for k in ks:
             assert m.firms_by_id[k.lab].alive and m.firms_by_id[k.cloud].alive
+    # every financed project under construction has all its chips accounted for, once: delivered, in transit
+    # or still on order, from the chipmaker and (for an owner of in-house chips) its own programme
+    owed: dict[int, float] = {}
+    for o in m.chip_orders + m.custom_orders:
+        owed[id(o.project)] = owed.get(id(o.project), 0.0) + o.remaining
+    for shipments in m.deliveries.values():
+        for pr, gw, _price, _supplier in shipments:
+            owed[id(pr)] = owed.get(id(pr), 0.0) + gw
+    for p in m.projects:
+        if p.status == "construction" and p.financed:
+            assert p.chips_delivered + owed.get(id(p), 0.0) == pytest.approx(p.gw, abs=1e-9), f"{p.id} chips"
     # operational GW = brought online - retired - liquidated away (plus the initial fleet)
     op = sum(c.fleet_gw for c in m.clouds) + sum(l.own_egw for l in m.labs)
     assert op == pytest.approx(m._initial_op_gw + m.gw_brought_online - m.gw_retired - m.gw_liquidated_away, abs=1e-6)
