@@ -165,6 +165,8 @@ def test_shipped_batch_files_are_valid():
     sweep = load_design(BATCH_DIR / "sweep_example.toml")
     assert sweep.grid and sweep.sample["method"] == "lhs"
     assert load_design("sensitivity").sample["method"] == "saltelli"  # by batch name
+    grid = load_design(BATCH_DIR / "custom_silicon_grid.toml")   # per-cloud shares are sweepable paths
+    assert grid.n_runs == 400 and "clouds.hyper_c.in_house_chip_share" in grid.grid
 
 
 # --------------------------------------------------------------------------- errors
