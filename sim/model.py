@@ -270,12 +270,15 @@ class ComputeMarketModel(mesa.Model):
             if r is not None:
                 r._queues_gw = None
 
-    def capex_per_gw(self, cloud_uid: str | None = None) -> float:
-        """All-in cost of one GW of new capacity at today's chip price, $B (for ``cloud_uid``: at what its chips
-        cost it, ``chip_price_for``)."""
+    def capex_per_gw(self, cloud_uid: str) -> float:
+        """All-in cost of one GW of new capacity for ``cloud_uid`` at what its chips cost it this month
+        (``chip_price_for``), $B."""
         tech = self.cfg.technology
-        chip = self.chipmaker.price() if cloud_uid is None else self.chip_price_for(cloud_uid)
-        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip
+        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + self.chip_price_for(cloud_uid)
+
+    def merchant_share(self, cloud_uid: str) -> float:
+        """Share of the chips of a cloud's builds it buys from the chipmaker (1 but for owners of in-house chips)."""
+        return 1.0 - self._in_house.get(cloud_uid, 0.0)
 
     def _blended_chip_price(self, cloud_uid: str, merchant_busd_per_gw: float) -> float:
         """What a GW of accelerators for a cloud's build costs it when the chipmaker charges
@@ -447,18 +450,18 @@ class ComputeMarketModel(mesa.Model):
         self._update_costs()
 
     def _update_costs(self) -> None:
-        cfg, tech = self.cfg, self.cfg.technology
-        wacc = cfg.financier.base_rate + cfg.financier.base_spread + cfg.financier.equity_premium
-        self.wacc = wacc
-        chip = self.chipmaker.price()
-        self.full_cost_gw = full_cost_per_gw_month(chip, tech.shell_capex_busd_per_gw, tech.other_capex_busd_per_gw,
-                                                   wacc, tech.useful_life_months, tech.shell_life_months,
-                                                   tech.opex_busd_per_gw_month)
+        cfg = self.cfg
+        self.wacc = cfg.financier.base_rate + cfg.financier.base_spread + cfg.financier.equity_premium
+        self.full_cost_gw = self._full_cost_gw_at(self.chipmaker.price())
         self.full_cost_egw = self.full_cost_gw / self.frontier_efficiency
-        self._own_full_cost_gw = {uid: full_cost_per_gw_month(self.chip_price_for(uid), tech.shell_capex_busd_per_gw,
-                                                              tech.other_capex_busd_per_gw, wacc, tech.useful_life_months,
-                                                              tech.shell_life_months, tech.opex_busd_per_gw_month)
-                                  for uid in self._in_house}
+        self._own_full_cost_gw = {uid: self._full_cost_gw_at(self.chip_price_for(uid)) for uid in self._in_house}
+
+    def _full_cost_gw_at(self, chip_busd_per_gw: float) -> float:
+        """Full monthly cost of a GW of new capacity whose accelerators cost ``chip_busd_per_gw``, $B."""
+        tech = self.cfg.technology
+        return full_cost_per_gw_month(chip_busd_per_gw, tech.shell_capex_busd_per_gw, tech.other_capex_busd_per_gw,
+                                      self.wacc, tech.useful_life_months, tech.shell_life_months,
+                                      tech.opex_busd_per_gw_month)
 
     def phase_demand(self) -> None:
         """Demand follows an S-curve whose ceiling rises with the capability frontier; shocks apply."""
@@ -998,14 +1001,14 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 7. financing
     def phase_financing(self) -> None:
         """Project finance for construction, vendor equity for new commitments, lab funding rounds."""
-        fin, chip, tech, t = self.financier, self.chipmaker, self.cfg.technology, self.tick
+        fin, chip, t = self.financier, self.chipmaker, self.tick
         budget = fin.lending_budget()
         for pr in self.projects:
             if pr.status != "construction" or pr.financed:
                 continue
             c = self.clouds_by_id[pr.cloud]
             chip_cost = self.chip_price_for(c.uid)
-            capex = pr.gw * (tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip_cost)
+            capex = pr.gw * self.capex_per_gw(c.uid)
             own = c.funds_for_new_build(chip_cost)
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
@@ -1027,10 +1030,10 @@ class ComputeMarketModel(mesa.Model):
                     if k is not None and k.status in ("signed", "active"):
                         offtaker_pd = self.labs_by_id[k.lab].default_probability()
                 g_share = 0.0
-                merchant = 1.0 - self._in_house.get(c.uid, 0.0)   # the chipmaker co-signs to sell its own chips
+                merchant = self.merchant_share(c.uid)   # the chipmaker co-signs to sell its own chips
                 if merchant > 0.0 and (c.uid in chip.p.partners or c.p.kind != "hyperscaler") \
                         and chip.vendor_room_busd() >= debt * chip.p.guarantee_share * merchant:
-                    g_share = chip.p.guarantee_share * merchant if merchant < 1.0 else chip.p.guarantee_share
+                    g_share = chip.p.guarantee_share * merchant
                 rate = fin.rate_for(c.leverage(), offtaker_pd, g_share)
                 loan = self._lend(c, debt, rate, pr, g_share, cost=capex)
                 budget -= loan.principal
@@ -1047,8 +1050,7 @@ class ComputeMarketModel(mesa.Model):
         # vendor financing: equity in labs tied to their new purchase commitments
         for k in self.monthly["new_contracts"]:
             room = chip.vendor_room_busd()
-            merchant_gw = k.gw * (1.0 - self._in_house[k.cloud]) if k.cloud in self._in_house else k.gw
-            amt = min(chip.p.equity_rebate_share * merchant_gw * chip.price(), room)
+            amt = min(chip.p.equity_rebate_share * (k.gw * self.merchant_share(k.cloud)) * chip.price(), room)
             lab = self.labs_by_id[k.lab]
             if amt > 0.05 and lab.alive:
                 self._equity(lab, chip.uid, amt, "vendor_equity")
