@@ -28,8 +28,10 @@ class Lab(Firm):
         self.p = p
         self.quality = p.initial_quality
         self.weight = 1.0                 # user base; acquisitions add the target's
-        self.own_egw = 0.0                # owned capacity (effective GW)
-        self.own_blocks: list[tuple[int, float]] = []   # (month online, EGW) of that capacity, oldest first
+        # owned capacity (effective GW) and its blocks, (month online, EGW) oldest first: changed only by the
+        # own-cluster methods below, which keep the total and the blocks together
+        self.own_egw = 0.0
+        self.own_blocks: list[tuple[int, float]] = []
         self.demand_egw = 0.0
         self.served_egw = 0.0
         self.idle_egw = 0.0
@@ -46,6 +48,37 @@ class Lab(Firm):
         self.operating_busd = 0.0         # what its operations cost this month (compute, staff, power), paid or not
         self.equity_raised_busd = 0.0
         self.valuation_busd = 0.0
+
+    # ---------------------------------------------------------------- own clusters
+    def start_own_clusters(self, egw: float, useful_life_months: int) -> None:
+        """Its own clusters at the start: ``egw`` in up to four blocks of staggered age, as the clouds' fleets
+        (ages spread over the first half of the useful life, at the middles of equal slices, not drawn at
+        random)."""
+        self.own_egw = egw
+        if egw > 0:
+            n = max(1, min(4, int(math.ceil(egw))))
+            self.own_blocks = sorted((-int((k + 0.5) * (useful_life_months // 2) / n), egw / n) for k in range(n))
+
+    def retire_own_clusters(self, tick: int, useful_life_months: int) -> list[float]:
+        """Retire the blocks that reached the end of their useful life by ``tick``; returns their EGW."""
+        retired = []
+        blocks = self.own_blocks
+        while blocks and tick - blocks[0][0] >= useful_life_months:
+            _online, egw = blocks.pop(0)
+            self.own_egw = self.own_egw - egw if blocks else 0.0
+            retired.append(egw)
+        return retired
+
+    def take_own_clusters(self, other: "Lab") -> None:
+        """Take another lab's clusters with their ages (an acquisition)."""
+        self.own_egw += other.own_egw
+        self.own_blocks = sorted(self.own_blocks + other.own_blocks)
+        other.drop_own_clusters()
+
+    def drop_own_clusters(self) -> float:
+        """Give up all its clusters (taken over, or shut down at a default); returns their EGW."""
+        egw, self.own_egw, self.own_blocks = self.own_egw, 0.0, []
+        return egw
 
     def pay_operating(self, dst: str, amount: float, kind: str) -> float:
         """Pay an operating bill (compute, staff, power): counted in the month's operating cost, which its

@@ -209,10 +209,7 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
         m.loans.setdefault(acquirer.uid, []).append(l)
         m.touch(l)
     target._debt = None
-    acquirer.own_egw += target.own_egw
-    acquirer.own_blocks = sorted(acquirer.own_blocks + target.own_blocks)
-    target.own_egw = 0.0
-    target.own_blocks = []
+    acquirer.take_own_clusters(target)
     target.acquired_by = acquirer.uid
     _takes_team_and_users(m, acquirer, target, price, f"{acquirer.uid} acquires distressed {target.uid}")
 
@@ -326,11 +323,10 @@ def default_firm(m, firm, debts) -> None:
             firm.refresh_fleet()
             m.reindex_projects()
     elif firm.own_egw > 0:   # a lab's own clusters are shut down with it (no fire sale of lab sites is modelled)
-        m.gw_liquidated_away += firm.own_egw
-        m.stats.stranded_gw += firm.own_egw
-        m.log_event("liquidation", firm.uid, "", 0.0, firm.own_egw, "own clusters stranded")
-        firm.own_egw = 0.0
-        firm.own_blocks = []
+        gw = firm.drop_own_clusters()
+        m.gw_liquidated_away += gw
+        m.stats.stranded_gw += gw
+        m.log_event("liquidation", firm.uid, "", 0.0, gw, "own clusters stranded")
     # loans: remaining cash to lenders pro rata; guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
     firm._debt = None

@@ -232,11 +232,7 @@ class ComputeMarketModel(mesa.Model):
                 self._allocate_in_house_chips(arrives - cfg.custom_silicon.delivery_lag_months)
         for lab in self.labs:
             fund("investors", lab.uid, lab.p.initial_cash_busd, "initial_capital")
-            lab.own_egw = lab.p.own_capacity_gw
-            if lab.own_egw > 0:   # its own clusters, in blocks of staggered age as the clouds' fleets (their ages
-                # spread over the first half of the useful life, at the middles of equal slices, not drawn at random)
-                n = max(1, min(4, int(np.ceil(lab.own_egw))))
-                lab.own_blocks = sorted((-int((k + 0.5) * (life // 2) / n), lab.own_egw / n) for k in range(n))
+            lab.start_own_clusters(lab.p.own_capacity_gw, life)
             if lab.p.initial_compute_gw > 0:
                 cl = self.clouds_by_id[lab.p.partner_cloud]
                 term = cfg.market.contract_term_months
@@ -792,9 +788,7 @@ class ComputeMarketModel(mesa.Model):
         if self._projects_ended:
             self.reindex_projects()
         for lab in self.labs:   # labs' own clusters wear out too (they do not build: docs/model.md)
-            while lab.own_blocks and t - lab.own_blocks[0][0] >= life:
-                _online, egw = lab.own_blocks.pop(0)
-                lab.own_egw = lab.own_egw - egw if lab.own_blocks else 0.0
+            for egw in lab.retire_own_clusters(t, life):
                 self.gw_retired += egw
                 self.log_event("retired", lab.uid, "", 0.0, egw, "own capacity")
 
