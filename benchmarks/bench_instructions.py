@@ -78,6 +78,13 @@ def main() -> int:
     if args.seeds < 1:
         print("error: --seeds must be at least 1", file=sys.stderr)
         return 2
+    sys.path.insert(0, str(ROOT))
+    from sim.config import ConfigError, load_scenario
+    try:
+        months = load_scenario(args.scenario).meta.months
+    except ConfigError as exc:
+        print(f"error: --scenario: {exc}", file=sys.stderr)
+        return 2
     tree = args.tree.resolve()
     if not (tree / "sim" / "model.py").is_file():
         print(f"error: --tree {args.tree}: no sim/model.py there (a computemarket checkout is expected)",
@@ -87,7 +94,7 @@ def main() -> int:
         base = count(tree, 0, args.scenario, Path(tmp))
         total = count(tree, args.seeds, args.scenario, Path(tmp))
     per_run = (total - base) / args.seeds
-    print(f"{args.scenario} 120-month run: {per_run / 1e6:.1f} M instructions a run "
+    print(f"{args.scenario} {months}-month run: {per_run / 1e6:.1f} M instructions a run "
           f"({args.seeds} seeds; start-up and warm-up {base / 1e6:.0f} M) [{tree}]")
     return 0
 
