@@ -151,10 +151,13 @@ class Cloud(Firm):
 
     # ---------------------------------------------------------------- spot
     def spot_offer(self, floor: float, cap: float) -> tuple[float, float]:
-        """(ask, quantity) of its uncontracted idle capacity; a share is held back for its own lab."""
+        """(ask, quantity) of its uncontracted idle capacity; a share is held back for its own lab while
+        that lab is alive (a defaulted or acquired lab trains nothing on it: before session 9 the share
+        was held back for nobody, neither sold nor counted idle)."""
         idle = self.fleet_egw - self.contracted_gw_now * self.fleet_efficiency
         idle = 0.0 if idle < 0.0 else idle
-        self.hoarded_egw = idle * self.p.hoard_share if self.p.hosts_lab else 0.0
+        hosted = self.p.hosts_lab
+        self.hoarded_egw = idle * self.p.hoard_share if hosted and self.model.labs_by_id[hosted].alive else 0.0
         self.idle_egw = idle - self.hoarded_egw
         frac = self.idle_egw / self.fleet_egw if self.fleet_egw > 0 else 0.0
         return cloud_spot_ask(floor, self.expected_price, frac, cap), self.idle_egw

@@ -587,8 +587,8 @@ class ComputeMarketModel(mesa.Model):
             lab.revenue_busd = rev
             lab.revenue_hist.append(rev)
         self._settle_spot(res, labs, bought, sold_by)   # ... before the month's spot bill is due
-        for c in clouds:   # capacity a hyperscaler holds back trains its own lab, at operating cost
-            if c.hoarded_egw > 0 and c.p.hosts_lab and self.labs_by_id[c.p.hosts_lab].alive:
+        for c in clouds:   # capacity a hyperscaler holds back trains its own lab (alive: Cloud.spot_offer)
+            if c.hoarded_egw > 0:
                 lab = self.labs_by_id[c.p.hosts_lab]
                 lab.train_egw += c.hoarded_egw
                 lab.pay_operating(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")

@@ -513,3 +513,19 @@ def test_labs_own_clusters_retire_at_the_end_of_their_useful_life(baseline):
     assert m.gw_retired == pytest.approx(retired_before + egw + sum(
         e["gw"] for e in m.event_log if e["kind"] == "retired" and e["tick"] == m.tick - 1 and e["party"] != "meta"))
     assert [e["gw"] for e in m.event_log if e["kind"] == "retired" and e["party"] == "meta"] == [egw]
+
+
+def test_a_host_holds_back_nothing_once_its_lab_is_gone(tiny):
+    """Capacity held back for a hosted lab trains that lab; once the lab has defaulted (or been bought) the
+    host sells all its idle capacity on the spot market instead of holding a share back for nobody."""
+    cfg = tiny(labs={"lab": {"initial_cash_busd": 5.0}, "own": {"initial_cash_busd": 5.0}},
+               clouds={"cloud": {"kind": "hyperscaler", "initial_debt_busd": 0.0, "capacity_gw": 4.0, "jurisdiction": "r",
+                                 "hosts_lab": "own", "hoard_share": 0.5}})
+    m = ComputeMarketModel(config=cfg, rng=1)
+    c = m.clouds_by_id["cloud"]
+    c.contracted_gw_now = 0.0
+    _, q_alive = c.spot_offer(0.1, 5.0)
+    assert c.hoarded_egw == pytest.approx(0.5 * c.fleet_egw) and q_alive == pytest.approx(0.5 * c.fleet_egw)
+    m.labs_by_id["own"].defaulted = True
+    _, q_dead = c.spot_offer(0.1, 5.0)
+    assert c.hoarded_egw == 0.0 and q_dead == pytest.approx(c.fleet_egw)
