@@ -80,6 +80,29 @@ def project_bill_split(bill_busd: float, debt_share: float, fund_busd: float) ->
     return bill_busd - from_fund, from_fund
 
 
+def bills_covered(cash_needs: list[float], cash_busd: float) -> list[bool]:
+    """Which of a sponsor's construction bills (the cash part of each, $B, in filing order) its cash
+    covers this month: a bill needing no cash (its construction fund pays it all) always is; those
+    needing cash are, in filing order, while the cash lasts, and the first it does not cover stops the
+    rest (a builder finishes its earliest projects first, and a contractor bills only work it does).
+
+    >>> bills_covered([1.0, 0.0, 2.0, 0.5], 1.5)
+    [True, True, False, False]
+    """
+    left = cash_busd if cash_busd > 0.0 else 0.0
+    covered, blocked = [], False
+    for need in cash_needs:
+        if need <= 1e-12:
+            covered.append(True)
+        elif blocked or left < need - 1e-9:
+            blocked = True
+            covered.append(False)
+        else:
+            left -= need
+            covered.append(True)
+    return covered
+
+
 def usd_per_gpu_hour(price_busd_per_egw_month: float, gpus_per_gw: float, efficiency: float = 1.0) -> float:
     """Map a spot price per effective-GW-month to $ per GPU-hour of a chip vintage.
 

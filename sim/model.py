@@ -22,7 +22,7 @@ from agents.lab import Lab
 from agents.regulator import Regulator
 from sim import distress
 from sim.config import ScenarioConfig, load_scenario
-from sim.economics import (demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
+from sim.economics import (bills_covered, demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
                            months_to_online, capitalised_principal, project_bill_split, take_or_pay_payment,
                            usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
@@ -515,8 +515,10 @@ class ComputeMarketModel(mesa.Model):
         offtake capacity is site-specific, the campus built for a lab is that lab's. The rest of the
         fleet serves contracts in signing order.
 
-        A signed contract starts once its start date has come and at least half of it can be delivered;
-        one still waiting ``late_delivery_grace_months`` after its start is terminated, the cloud paying
+        A signed contract starts once its start date has come and at least half of it can be delivered,
+        and runs its full term from that month (its end moves with a late start: offtake terms run from
+        commencement; before session 9 a contract awarded for delivery at once, after the month's serving,
+        or started late lost those months); one still waiting ``late_delivery_grace_months`` after its start is terminated, the cloud paying
         the late-delivery penalty. (Before session 6 the whole fleet served contracts in signing order,
         so capacity built for a new contract went to older ones whose own sites had failed or were late,
         and the new contract was terminated instead.)"""
@@ -537,7 +539,8 @@ class ComputeMarketModel(mesa.Model):
                 if status == "signed" and t < k.start:   # not due yet (the grace period is never negative)
                     continue
                 if status == "signed":
-                    if mine + left >= 0.5 * k.gw:
+                    if mine + left >= 0.5 * k.gw:   # the term runs from the first month delivered
+                        k.end += t - k.start
                         self.book.move(k, "active")
                         status = "active"
                     elif t >= k.start + grace:
@@ -1183,21 +1186,21 @@ class ComputeMarketModel(mesa.Model):
         payment from each. Returns what was paid.
 
         Chips are delivered whether or not they are paid for (the shortfall is unpaid, a distress signal).
-        With ``advance`` (construction) a project advances a month only when its bill is paid: those the
-        fund pays in full always do; those needing cash do in filing order while the cash paid lasts (the
-        first it does not cover stops the rest), and a project that does not advance draws nothing from
-        its fund."""
+        With ``advance`` (construction) a project advances a month only when its bill is paid, and only the
+        bills of projects that advance are paid (``bills_covered``: those the fund pays in full always do,
+        those needing cash in filing order while the cash lasts): a contractor bills work done. A project
+        that does not advance draws nothing from its fund and owes nothing. (Before session 9 the cloud's
+        cash went to the whole month's bills, and what it lacked was recorded as unpaid and paid later as
+        arrears, though the blocked projects had not advanced and were billed in full again.)"""
         splits = [project_bill_split(amount, pr.debt_share, pr.fund_busd) for pr, amount in bills]
-        paid_cash = left = c.pay(payee, sum([cash for cash, _ in splits]), kind)
+        if advance:
+            covered = bills_covered([cash for cash, _ in splits], c.cash_busd)
+            bills = [b for b, ok in zip(bills, covered) if ok]
+            splits = [s for s, ok in zip(splits, covered) if ok]
+        paid_cash = c.pay(payee, sum([cash for cash, _ in splits]), kind)
         from_fund = 0.0
-        blocked = False
-        for (pr, _amount), (cash, fund) in zip(bills, splits):
+        for (pr, _amount), (_cash, fund) in zip(bills, splits):
             if advance:
-                if cash > 1e-12:
-                    if blocked or left < cash - 1e-9:
-                        blocked = True
-                        continue
-                    left -= cash
                 pr.build_left -= 1
             pr.fund_busd -= fund
             from_fund += fund

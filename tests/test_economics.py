@@ -145,3 +145,13 @@ def test_project_bill_split_pays_the_loans_share_from_the_fund_while_it_lasts():
     assert E.project_bill_split(2.0, 0.0, 10.0) == (2.0, 0.0)
     cash, fund = E.project_bill_split(3.7, 0.45, 1.0)
     assert cash + fund == pytest.approx(3.7)
+
+
+def test_bills_covered_in_filing_order_until_the_first_the_cash_does_not_cover():
+    # 1.0 is covered (0.5 left); 0.0 needs no cash (its fund pays it all); 2.0 is not, which stops 0.5
+    assert E.bills_covered([1.0, 0.0, 2.0, 0.5], 1.5) == [True, True, False, False]
+    # a fund-paid bill after the first uncovered one still goes ahead
+    assert E.bills_covered([2.0, 0.0], 1.0) == [False, True]
+    assert E.bills_covered([0.4, 0.6], 1.0) == [True, True]      # exactly enough
+    assert E.bills_covered([0.5], -3.0) == [False]               # overdrawn: nothing needing cash
+    assert E.bills_covered([], 5.0) == []

@@ -351,7 +351,7 @@ def test_capacity_built_for_a_contract_serves_it_before_older_contracts(tiny):
 def test_a_construction_fund_pays_only_its_own_projects_bills(baseline):
     """Two projects of a neocloud with 0.4 $B of cash: A is 60 % loan-financed (its fund holds 5), B has
     no loan. A construction bill of 1 each: the fund pays A's 0.6, cash A's 0.4, and B, whose bill cash
-    can no longer cover, does not advance; the fund never pays B's bill. What is left in A's fund goes to
+    can no longer cover, does not advance and is not billed; the fund never pays B's bill. What is left in A's fund goes to
     the cloud's cash when A is finished."""
     from sim.ledger import Project
     m = ComputeMarketModel(config=baseline, rng=1)
@@ -372,7 +372,8 @@ def test_a_construction_fund_pays_only_its_own_projects_bills(baseline):
     assert paid == pytest.approx(1.0) and m.ledger.balance("construction") == pytest.approx(built + 1.0)
     assert (a.build_left, b.build_left) == (4, 5)
     assert a.fund_busd == pytest.approx(4.4) and c.fund_busd == pytest.approx(fund0 - 0.6)
-    assert c.cash_busd == pytest.approx(0.0) and c.unpaid_busd == pytest.approx(1.0)
+    # B's bill is not paid and not owed: the contractor bills only work done (B did not advance)
+    assert c.cash_busd == pytest.approx(0.0) and c.unpaid_busd == 0.0
     cash = c.cash_busd
     m._release_fund(a, c)
     assert a.fund_busd == 0.0 and c.cash_busd == pytest.approx(cash + 4.4)
@@ -529,3 +530,26 @@ def test_a_host_holds_back_nothing_once_its_lab_is_gone(tiny):
     m.labs_by_id["own"].defaulted = True
     _, q_dead = c.spot_offer(0.1, 5.0)
     assert c.hoarded_egw == 0.0 and q_dead == pytest.approx(c.fleet_egw)
+
+
+@pytest.mark.parametrize("late", [1, 3])
+def test_an_offtake_contract_runs_its_full_term_from_its_first_delivered_month(tiny, late):
+    """Offtake terms run from commencement. A contract awarded in month 0 for delivery at once (offtake is
+    negotiated after the month's serving) or coming online ``late`` months after its start date is still
+    delivered and billed for its whole 6-month term, its end moving with the start."""
+    m = ComputeMarketModel(config=tiny(clouds__cloud__capacity_gw=2.0), rng=1)   # room for both contracts
+    c, lab = m.clouds[0], m.labs[0]
+    k = m._sign(lab, c, 0.5, 3.0, start=0, end=6, announce=False)
+    m.tick = late   # first delivered in month ``late``
+    m._deliver_contracts()
+    assert k.status == "active" and k.end == late + 6
+    delivered = 0
+    for t in range(late, late + 12):
+        m.tick = t
+        if t > late:
+            m._deliver_contracts()
+        if k.status == "active":
+            delivered += 1
+            if t + 1 >= k.end:   # settlement's rule: the contract's last month
+                m.book.move(k, "completed")
+    assert delivered == 6
