@@ -114,7 +114,7 @@ class Cloud(Firm):
             self._pos = compute_position((pr,), *self._build_costs(), start=self._pos)
 
     def spec_projects_contracted(self) -> None:
-        """Some of its spec projects were tied to a new contract. That moves only the free part of its
+        """Some of its pipeline projects were tied to a new contract, or freed from one that ended. That moves only the free part of its
         pipeline (what is built, paid for and owed stays the same), so a cached position keeps its other
         sums and has that one recomputed, instead of a whole fresh pass at the next read."""
         if self._pos is not None:

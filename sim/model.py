@@ -796,7 +796,8 @@ class ComputeMarketModel(mesa.Model):
                 self.log_event("retired", lab.uid, "", 0.0, egw, "own capacity")
 
     def _prune_contracts(self) -> None:
-        """Drop ended contracts from the per-lab and per-cloud lists of open ones."""
+        """Drop ended contracts from the per-lab and per-cloud lists of open ones, and free the pipeline
+        projects tied to them (``_free_projects_of``)."""
         if not self._contracts_ended:
             return
         self._contracts_ended = False
@@ -805,8 +806,24 @@ class ComputeMarketModel(mesa.Model):
             for uid, ks in d.items():
                 for k in ks:   # a plain loop: any() over a generator cost more, run over every list twice a month
                     if k.status not in open_:
+                        if d is self.contracts_cloud:
+                            self._free_projects_of(uid, {k.id for k in ks if k.status not in open_})
                         d[uid] = [k for k in ks if k.status in open_]
                         break
+
+    def _free_projects_of(self, cloud_uid: str, ended: set[str]) -> None:
+        """A cloud's projects still in the pipeline for contracts that ended (terminated, defaulted, or
+        completed) are its to sell again: they become spec capacity, offered to new contracts
+        (``_provide_capacity``, ``_build_delay``) and financed without that offtaker. (Before session 9
+        they stayed tied to the dead contract, counted neither as sold nor as free, and new contracts
+        announced fresh projects beside them.)"""
+        freed = False
+        for pr in self.projects_of(cloud_uid):
+            if pr.contract in ended and pr.status in PIPELINE:
+                pr.contract = ""
+                freed = True
+        if freed:
+            self.clouds_by_id[cloud_uid].spec_projects_contracted()   # only its free pipeline moves
 
     # ================================================================== 4. offtake
     def phase_offtake(self) -> None:

@@ -553,3 +553,25 @@ def test_an_offtake_contract_runs_its_full_term_from_its_first_delivered_month(t
             if t + 1 >= k.end:   # settlement's rule: the contract's last month
                 m.book.move(k, "completed")
     assert delivered == 6
+
+
+def test_projects_for_a_contract_that_ended_become_spec_capacity_again(tiny):
+    """A cloud's project still being permitted for a contract terminated as late is the cloud's to sell
+    again: it is untied, counted in its free (spec) pipeline, and the next contract takes it instead of a
+    new filing."""
+    from sim.ledger import Project
+    m = ComputeMarketModel(config=tiny(clouds__cloud__land_bank_gw=10.0), rng=1)
+    m._begin_month()
+    c, lab = m.clouds[0], m.labs[0]
+    k = m._sign(lab, c, 0.6, 3.0, start=30, end=90, announce=False)
+    pr = Project(m.book.new_id("P"), "permitting", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
+                 contract=k.id, announced=0, build_left=m.cfg.technology.build_months)
+    m.book.add("project", pr)
+    m._add_project(pr)
+    assert c.position().free_pipeline_gw == 0.0
+    m.book.move(k, "terminated")
+    m._prune_contracts()
+    assert pr.contract == "" and c.position().free_pipeline_gw == pytest.approx(0.6)
+    assert k not in m.contracts_cloud[c.uid]
+    k2 = m._sign(lab, c, 0.6, 3.0, start=30, end=90)   # needs 0.6 GW the fleet does not have
+    assert pr.contract == k2.id and len(m.projects_of(c.uid)) == 1
