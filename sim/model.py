@@ -869,11 +869,18 @@ class ComputeMarketModel(mesa.Model):
         awards = award_offtake([gw for _, gw in reqs], bid_price, [delays] * len(reqs), pds, room)
         term = self.cfg.market.contract_term_months
         filled = [0.0] * len(reqs)
+        sold_gw = sold_value = 0.0
         for i, w, gw in awards:
             start = self.tick + int(delays[w])
-            self.offtake_price = bid_price[i][w]
-            self._sign(reqs[i][0], clouds[w], gw, self.offtake_price, start=start, end=start + term)
+            self._sign(reqs[i][0], clouds[w], gw, bid_price[i][w], start=start, end=start + term)
             filled[i] += gw
+            sold_gw += gw
+            sold_value += gw * prices[w]
+        if sold_gw > 0.0:
+            # the market's offtake price: the GW-weighted mean of the month's awards at the clouds' quotes.
+            # An affiliate's discount is an internal transfer price, not the market's (before session 9 the
+            # month's last award was taken, discount included, and labs sized the next requests on it).
+            self.offtake_price = sold_value / sold_gw
         for (lab, gw), got in zip(reqs, filled):
             if gw - got > 1e-9:
                 self.log_event("offtake_unfilled", lab.uid, "", 0.0, gw - got, "no cloud could take it")

@@ -575,3 +575,26 @@ def test_projects_for_a_contract_that_ended_become_spec_capacity_again(tiny):
     assert k not in m.contracts_cloud[c.uid]
     k2 = m._sign(lab, c, 0.6, 3.0, start=30, end=90)   # needs 0.6 GW the fleet does not have
     assert pr.contract == k2.id and len(m.projects_of(c.uid)) == 1
+
+
+def test_the_market_offtake_price_is_the_months_awards_at_the_clouds_quotes(baseline):
+    """The offtake price series is the GW-weighted mean of the month's awards at the clouds' own quotes: a
+    contract with the lab's affiliated cloud is signed at the vertical-integration discount (a transfer
+    price), which stays out of the market's price."""
+    m = ComputeMarketModel(config=baseline, rng=1)
+    affiliate_awards = 0
+    while m.tick < 48:
+        m.step()
+        new = m.monthly["new_contracts"]
+        if not new:
+            continue
+        gw = value = 0.0
+        for k in new:
+            lab = m.labs_by_id[k.lab]
+            host = m.clouds_by_id[k.cloud].p.hosts_lab == lab.uid
+            quote = k.price / (1.0 - 0.3 * lab.p.vertical_integration) if host else k.price
+            affiliate_awards += host and lab.p.vertical_integration > 0
+            gw += k.gw
+            value += k.gw * quote
+        assert m.series["offtake_price"][-1] == pytest.approx(value / gw, rel=1e-12)
+    assert affiliate_awards > 0
