@@ -8,7 +8,8 @@ Labels (thresholds in the scenario's ``[labels]`` section, defaults in sim/confi
   ``scarcity_unmet_share`` of demand and the spot price above ``scarcity_price_ratio`` x full cost;
 * ``cascade``: at least ``cascade_min_defaults`` defaults, at least one triggered by an earlier
   default's unpaid obligations or terminated contracts;
-* ``consolidation``: at least one acquisition and lab HHI up by more than ``consolidation_hhi_rise``.
+* ``consolidation``: at least one acquisition and lab HHI up by more than ``consolidation_hhi_rise``,
+  the HHI at the end being that of the last month any lab was alive (``end_concentration``).
 """
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ def cascade_count(events: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
     return len(defaults), len(triggered)
 
 
+def end_concentration(lab_hhi: Sequence[float]) -> float:
+    """Lab concentration (HHI) at the end of the run: the last month any lab was alive. A market with no
+    lab left has no concentration (its months are NaN in the series); a world whose last labs failed
+    after acquisitions ends as concentrated as it was then. (Before session 9 an empty market counted
+    as HHI 0, so such worlds, 15 % of ``progress_stall``'s, could never be labelled consolidated.)"""
+    for v in reversed(lab_hhi):
+        if v == v:   # not NaN
+            return float(v)
+    return float("nan")
+
+
 def compute_labels(series: Mapping[str, Sequence[float]], events: Sequence[Mapping[str, Any]], th,
                    initial_hhi: float) -> dict[str, bool]:
     """The four labels over the months simulated so far."""
@@ -67,7 +79,7 @@ def compute_labels(series: Mapping[str, Sequence[float]], events: Sequence[Mappi
         return {k: False for k in LABELS}
     n_def, n_trig = cascade_count(events)
     n_acq = sum(1 for e in events if e["kind"] == "acquisition")
-    hhi_end = series["lab_hhi"][-1]
+    hhi_end = end_concentration(series["lab_hhi"])
     return {
         "label_glut": longest_run(glut_mask(series, th)) >= th.min_months,
         "label_scarcity": longest_run(scarcity_mask(series, th)) >= th.min_months,
@@ -109,8 +121,8 @@ def compute_outcomes(model) -> dict[str, Any]:
                                 if model.cum_custom_gw > 0 else 0.0),
         "labs_surviving": len(labs),
         "largest_lab_share": float(max((l.share for l in labs), default=0.0)),
-        "lab_hhi_end": float(s["lab_hhi"][-1]),
-        "lab_hhi_rise": float(s["lab_hhi"][-1] - model.initial_hhi),
+        "lab_hhi_end": end_concentration(s["lab_hhi"]),
+        "lab_hhi_rise": end_concentration(s["lab_hhi"]) - model.initial_hhi,
         "total_debt_busd": float(s["total_debt_busd"][-1]),
         "vendor_finance_losses_busd": float(model.stats.vendor_losses_busd),
         "lender_losses_busd": float(model.stats.lender_losses_busd),

@@ -1391,7 +1391,7 @@ class ComputeMarketModel(mesa.Model):
             "chip_price": chip.price(),
             "in_house_chip_gw": self.custom_delivered_gw,
             "sentiment": self.financier.sentiment,
-            "lab_hhi": hhi(np.array([l.share for l in labs])) if labs else 0.0,
+            "lab_hhi": hhi(np.array([l.share for l in labs])) if labs else float("nan"),   # none: undefined
             "total_debt_busd": sum([l.principal for ls in self.loans.values() for l in ls]),
             "frontier_quality": max((l.quality for l in labs), default=0.0),
         }
