@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sim.economics import operating_value
+from sim.economics import creditor_recoveries, operating_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ComputeMarketModel
@@ -327,15 +327,15 @@ def default_firm(m, firm, debts) -> None:
         m.gw_liquidated_away += gw
         m.stats.stranded_gw += gw
         m.log_event("liquidation", firm.uid, "", 0.0, gw, "own clusters stranded")
-    # loans: remaining cash to lenders pro rata; guarantees called; the rest is lost
+    # loans and the month's unpaid bills: remaining cash to creditors, each at most its claim (pro rata when
+    # short, ``creditor_recoveries``); guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
     firm._debt = None
     outstanding = sum(l.principal for l in loans)
     arrears = sum(a for _, a, _ in debts)
-    pool = firm.cash_busd
-    claims = outstanding + arrears
-    for l in loans:
-        rec = m.ledger.pay(firm.uid, l.lender, pool * l.principal / claims, "recovery", l.id) if claims > 0 else 0.0
+    recoveries, _left = creditor_recoveries(firm.cash_busd, [l.principal for l in loans] + [a for _, a, _ in debts])
+    for l, owed in zip(loans, recoveries):
+        rec = m.ledger.pay(firm.uid, l.lender, owed, "recovery", l.id)
         short = max(l.principal - rec, 0.0)
         if l.guarantor and l.guaranteed_share > 0:
             g = m.firms_by_id[l.guarantor].pay(l.lender, short * l.guaranteed_share, "guarantee_call", l.id)
@@ -347,10 +347,9 @@ def default_firm(m, firm, debts) -> None:
         m.financier.losses_month_busd += short
         _note_loss(m, l.lender, firm.uid, short)
         m.book.move(l, "defaulted")
-    for payee, amt, kind in debts:
-        if claims > 0:
-            m.ledger.pay(firm.uid, payee, pool * amt / claims, "recovery")
-    if firm.cash_busd > 1e-9:   # anything left goes to shareholders
+    for (payee, _amt, _kind), owed in zip(debts, recoveries[len(loans):]):
+        m.ledger.pay(firm.uid, payee, owed, "recovery")
+    if firm.cash_busd > 1e-9:   # anything left after the claims goes to shareholders
         m.ledger.pay(firm.uid, "investors", firm.cash_busd, "residual_to_shareholders")
     m.stats.defaults.append({"tick": m.tick, "uid": firm.uid, "kind": firm.kind, "trigger": trigger})
     m.log_event("default", firm.uid, trigger, outstanding + arrears, firm.fleet_gw if firm.kind == "cloud" else 0.0,

@@ -230,3 +230,31 @@ def test_a_defaulting_labs_own_clusters_are_stranded_not_retired_later():
     while m.running:
         m.step()
     assert not [e for e in m.event_log if e["kind"] == "retired" and e["party"] == "meta"]
+
+
+def _bare_lab_default(cash: float):
+    """The fringe lab (no loans, no hosting parent) holding ``cash`` defaults owing 1 to one cloud and 3 to
+    another: returns what each creditor recovered and what went to its shareholders."""
+    m, lab = _short_lab_world()
+    assert not [l for l in m.loans_of(lab.uid) if l.status == "active"]
+    m.ledger.pay(lab.uid, "staff", lab.cash_busd, "operating_cost")
+    m.ledger.pay("investors", lab.uid, cash, "equity_round")
+    a, b = m.clouds[0].uid, m.clouds[1].uid
+    n0, total = len(m.ledger.log), m.ledger.total()
+    distress.default_firm(m, lab, [(a, 1.0, "offtake_payment"), (b, 3.0, "offtake_payment")])
+    names = m.ledger.names
+    got: dict[str, float] = {}
+    for _t, i, j, amt, kind, _r in m.ledger.log[n0:]:
+        if names[i] == lab.uid:
+            got[kind if kind == "residual_to_shareholders" else names[j]] = got.get(
+                kind if kind == "residual_to_shareholders" else names[j], 0.0) + amt
+    assert lab.cash_busd == pytest.approx(0.0) and m.ledger.total() == pytest.approx(total)
+    return got.get(a, 0.0), got.get(b, 0.0), got.get("residual_to_shareholders", 0.0)
+
+
+def test_a_defaulted_firms_creditors_recover_at_most_their_claims():
+    """With 5 in cash against claims of 1 and 3, each creditor is paid its claim in full and the 1 left
+    goes to the shareholders (before, the whole pool was shared pro rata: 1.25 and 3.75 on claims of
+    1 and 3); with 2 in cash the pool is short and is shared pro rata: 0.5 and 1.5."""
+    assert _bare_lab_default(5.0) == pytest.approx((1.0, 3.0, 1.0))
+    assert _bare_lab_default(2.0) == pytest.approx((0.5, 1.5, 0.0))

@@ -145,3 +145,16 @@ def test_project_bill_split_pays_the_loans_share_from_the_fund_while_it_lasts():
     assert E.project_bill_split(2.0, 0.0, 10.0) == (2.0, 0.0)
     cash, fund = E.project_bill_split(3.7, 0.45, 1.0)
     assert cash + fund == pytest.approx(3.7)
+
+
+def test_creditor_recoveries_are_capped_at_each_claim_and_pro_rata_only_when_short():
+    """A pool of 100 against claims of 10 and 30 pays both in full and leaves 60 (a creditor is owed its
+    claim, not a share of the estate); a pool of 20 is short and is shared pro rata: 5 and 15, nothing left."""
+    rec, left = E.creditor_recoveries(100.0, [10.0, 30.0])
+    assert rec == pytest.approx([10.0, 30.0]) and left == pytest.approx(60.0)
+    rec, left = E.creditor_recoveries(20.0, [10.0, 30.0])
+    assert rec == pytest.approx([5.0, 15.0]) and left == pytest.approx(0.0)
+    assert E.creditor_recoveries(5.0, []) == ([], 5.0)
+    assert E.creditor_recoveries(0.0, [1.0, 2.0]) == ([0.0, 0.0], 0.0)
+    rec, left = E.creditor_recoveries(40.0, [10.0, 30.0])   # exactly enough
+    assert rec == pytest.approx([10.0, 30.0]) and left == pytest.approx(0.0)
