@@ -89,9 +89,27 @@ def resolve(m: "ComputeMarketModel") -> None:
             break
 
 
+def _pay_arrear(m, payer: str, debtor: str, payee: str, amt: float, kind: str) -> None:
+    """``payer`` pays one of ``debtor``'s arrears (the debtor itself, or an acquirer that assumed it). A
+    loan's principal paid late reduces the loans it fell due on (their ``arrears``, shared pro rata as the
+    payment was short): it is repaid once, not left in the loan to fall due again at maturity."""
+    paid = m.ledger.pay(payer, payee, amt, kind + "_arrears")
+    if kind != "principal" or paid <= 0.0:
+        return
+    loans = [l for l in m.loans_of(debtor) if l.status == "active" and l.lender == payee and l.arrears > 0.0]
+    cuts, _left = creditor_recoveries(paid, [l.arrears for l in loans])
+    for l, c in zip(loans, cuts):
+        l.arrears -= c
+        l.principal -= c
+        if l.principal <= 1e-9:
+            m.book.move(l, "repaid")
+        else:
+            m.touch(l)
+
+
 def _settle(m, firm, debts) -> None:
     for payee, amt, kind in debts:
-        m.ledger.pay(firm.uid, payee, amt, kind + "_arrears")
+        _pay_arrear(m, firm.uid, firm.uid, payee, amt, kind)
 
 
 def _settled_late(m, firm, debts, total: float) -> bool:
@@ -198,8 +216,8 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
         m.book.move(s, "converted")
     m.ledger.pay(acquirer.uid, "acquirers_owners", max(left, 0.0), "acquisition_payment", target.uid)
     m.ledger.pay(target.uid, acquirer.uid, target.cash_busd, "merger_cash", target.uid)
-    for payee, amt, kind in debts:   # arrears assumed and paid
-        m.ledger.pay(acquirer.uid, payee, amt, kind + "_arrears")
+    for payee, amt, kind in debts:   # arrears assumed and paid (before the target's loans become the acquirer's)
+        _pay_arrear(m, acquirer.uid, target.uid, payee, amt, kind)
     for k in m.contracts_lab[target.uid]:
         k.lab = acquirer.uid
         m.contracts_lab[acquirer.uid].append(k)

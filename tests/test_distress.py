@@ -258,3 +258,50 @@ def test_a_defaulted_firms_creditors_recover_at_most_their_claims():
     1 and 3); with 2 in cash the pool is short and is shared pro rata: 0.5 and 1.5."""
     assert _bare_lab_default(5.0) == pytest.approx((1.0, 3.0, 1.0))
     assert _bare_lab_default(2.0) == pytest.approx((0.5, 1.5, 0.0))
+
+
+def _one_loan_cloud(principal: float = 10.0, amort: float = 1.0):
+    """The tiny world's neocloud after a month, its loans replaced by one hand-made loan of ``principal``
+    from the financier, interest-free (so only principal falls due), amortising ``amort`` a month from now
+    and maturing when the last instalment is due; the cloud's cash is emptied."""
+    from sim.ledger import Loan
+    from tests.conftest import tiny_world
+    m = ComputeMarketModel(config=tiny_world(), rng=1, months=24)
+    m.step()
+    cloud = m.clouds_by_id["cloud"]
+    loan = Loan(m.book.new_id("L"), "active", lender="financier", borrower=cloud.uid, principal=principal, rate=0.0,
+                maturity=m.tick + round(principal / amort) - 1, amort=amort, amort_from=m.tick)
+    m.book.add("loan", loan)
+    m.loans[cloud.uid] = [loan]
+    cloud._debt = None
+    m.ledger.pay(cloud.uid, "staff", cloud.cash_busd, "operating_cost")
+    m.monthly["unpaid"].clear()
+    return m, cloud, loan
+
+
+def _principal_paid(m, cloud) -> float:
+    names = m.ledger.names
+    return sum(a for (_t, i, j, a, kind, _r) in m.ledger.log
+               if names[i] == cloud.uid and names[j] == "financier" and kind in ("principal", "principal_arrears"))
+
+
+def test_principal_paid_late_reduces_the_loan_and_is_never_due_twice():
+    """A loan of 10 amortising 1 a month. The cloud has no cash when the first instalment falls due: the 1
+    is unpaid (a 'principal' arrear), the loan still owes 10. Cash comes in before the month's end and the
+    arrear is paid late: the loan then owes 9, as if paid on time. Serviced to maturity, the cloud pays
+    exactly 10 of principal in all (before, the late 1 never reduced the loan and fell due again at
+    maturity: 11 paid on a loan of 10)."""
+    m, cloud, loan = _one_loan_cloud()
+    m._service_loans(cloud, "financier", [loan])
+    assert m.monthly["unpaid"] == [(cloud.uid, "financier", pytest.approx(1.0), "principal")]
+    assert loan.principal == pytest.approx(10.0) and cloud.debt_busd == pytest.approx(10.0)
+    m.ledger.pay("investors", cloud.uid, 50.0, "equity_round")
+    distress.resolve(m)
+    assert loan.principal == pytest.approx(9.0) and cloud.debt_busd == pytest.approx(9.0)
+    assert _principal_paid(m, cloud) == pytest.approx(1.0)
+    while loan.status == "active":
+        m.tick += 1
+        m._service_loans(cloud, "financier", [loan])
+    assert m.tick == loan.maturity and loan.principal == pytest.approx(0.0, abs=1e-9)
+    assert _principal_paid(m, cloud) == pytest.approx(10.0)
+
