@@ -280,6 +280,9 @@ def default_firm(m, firm, debts) -> None:
     cash goes to creditors, and a cloud's capacity is liquidated (sold at a discount or stranded)."""
     trigger = _trigger_of(m, firm.uid)
     firm.defaulted = True
+    # a loan's principal unpaid this month is still in the loan (its ``arrears``): the lender's claim is the
+    # loan, so it is counted there, once, and not again as an unpaid bill
+    debts = [d for d in debts if d[2] != "principal"]
     for payee, amt, _k in debts:
         _note_loss(m, payee, firm.uid, amt)
     # contracts: the counterparty loses the rest of the contract

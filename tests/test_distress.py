@@ -305,3 +305,27 @@ def test_principal_paid_late_reduces_the_loan_and_is_never_due_twice():
     assert m.tick == loan.maturity and loan.principal == pytest.approx(0.0, abs=1e-9)
     assert _principal_paid(m, cloud) == pytest.approx(10.0)
 
+
+def test_a_default_counts_unpaid_principal_once():
+    """The same cloud defaults on its first instalment with 4 in cash, also owing 2 to its builders: the
+    claims are the loan's 10 (the unpaid instalment is part of it) and the 2, so the lender recovers
+    4 x 10 / 12 and the builders 4 x 2 / 12 (before, the instalment was counted a second time as an arrear:
+    the lender got 4 x 11 / 13 and the builders 4 x 2 / 13), and the lender's loss is 10 less its recovery."""
+    m, cloud, loan = _one_loan_cloud()
+    m._service_loans(cloud, "financier", [loan])
+    debts = [(payee, a, kind) for (_payer, payee, a, kind) in m.monthly["unpaid"]] + [("construction", 2.0, "construction")]
+    assert debts[0] == ("financier", pytest.approx(1.0), "principal")
+    for c in m.clouds:
+        c.expected_price = 0.0   # nobody buys the fleet: the pool is the 4 in cash
+    m.ledger.pay("investors", cloud.uid, 4.0, "equity_round")
+    n0, losses = len(m.ledger.log), m.stats.lender_losses_busd
+    distress.default_firm(m, cloud, debts)
+    names = m.ledger.names
+    rec = {}
+    for (_t, i, j, a, kind, _r) in m.ledger.log[n0:]:
+        if kind == "recovery" and names[i] == cloud.uid:
+            rec[names[j]] = rec.get(names[j], 0.0) + a
+    assert rec["financier"] == pytest.approx(4.0 * 10.0 / 12.0)
+    assert rec["construction"] == pytest.approx(4.0 * 2.0 / 12.0)
+    assert m.stats.lender_losses_busd - losses == pytest.approx(10.0 - 4.0 * 10.0 / 12.0)
+    assert loan.status == "defaulted"
