@@ -195,6 +195,18 @@ def equity_valuation(annual_revenue: float, growth: float, sentiment: float, mul
     return max(annual_revenue, 0.05) * multiple * (0.2 + sentiment) * (1.0 + 0.5 * g)
 
 
+def dilute_stakes(held_shares: list[float], pre_money_busd: float, paid_busd: float) -> tuple[list[float], float]:
+    """(the held shares after a round, the round's share) when ``paid_busd`` is invested at a pre-money
+    valuation ``pre_money_busd``. The new investor buys paid / post-money of the firm, post-money = pre-money
+    + paid; new shares are issued, so every earlier holder keeps the same number of shares, now
+    pre-money / post-money of what it held. Shares that added up to at most 1 still do."""
+    post = pre_money_busd + paid_busd
+    if post <= 0.0:
+        return list(held_shares), 0.0
+    keep = pre_money_busd / post
+    return [s * keep for s in held_shares], paid_busd / post
+
+
 def update_sentiment(sentiment: float, revenue_growth: float, price_ratio: float, default_losses_busd: float,
                      speed: float, default_hit: float) -> float:
     """Pro-cyclical market sentiment in [0, 1]: moves toward a signal from revenue growth and

@@ -1118,8 +1118,12 @@ class ComputeMarketModel(mesa.Model):
         paid = self.ledger.pay(investor, lab.uid, amount, kind)
         if paid <= 0:
             return
-        st = Stake(self.book.new_id("S"), "held", investor=investor, firm=lab.uid, invested=paid,
-                   share=paid / (valuation + paid))
+        from sim.economics import dilute_stakes   # (imported here: this change stays inside _equity)
+        held = [s for s in self.stakes if s.firm == lab.uid and s.status == "held"]   # diluted by the new shares
+        diluted, share = dilute_stakes([s.share for s in held], valuation, paid)
+        for s, d in zip(held, diluted):
+            s.share = d
+        st = Stake(self.book.new_id("S"), "held", investor=investor, firm=lab.uid, invested=paid, share=share)
         self.book.add("stake", st)
         self.stakes.append(st)
         lab.equity_raised_busd += paid

@@ -329,3 +329,31 @@ def test_a_default_counts_unpaid_principal_once():
     assert rec["construction"] == pytest.approx(4.0 * 2.0 / 12.0)
     assert m.stats.lender_losses_busd - losses == pytest.approx(10.0 - 4.0 * 10.0 / 12.0)
     assert loan.status == "defaulted"
+
+
+def test_equity_rounds_dilute_earlier_stakes_and_a_sale_pays_holders_by_their_diluted_shares():
+    """Three rounds into one lab at hand-set valuations: each dilutes the stakes already held in it, the
+    shares held never add up past 1, and in a sale each holder is paid the price x its diluted share (the
+    founders and other owners the rest)."""
+    m, lab = _short_lab_world()
+    before = {s.id for s in m.stakes}
+    held0 = sum(s.share for s in m.stakes if s.firm == lab.uid and s.status == "held")
+    m._equity(lab, "financier", 10.0, "equity_round", valuation=30.0)    # buys 10/40 = 25 %
+    m._equity(lab, "chipmaker", 20.0, "vendor_equity", valuation=60.0)   # 25 %; the first -> 25 % x 60/80
+    m._equity(lab, "financier", 20.0, "rescue_round", valuation=20.0)    # 50 %; the others halve
+    new = [s for s in m.stakes if s.id not in before]
+    assert [s.share for s in new] == pytest.approx([0.25 * 0.75 * 0.5, 0.25 * 0.5, 0.5])
+    held = [s for s in m.stakes if s.firm == lab.uid and s.status == "held"]
+    assert sum(s.share for s in held) == pytest.approx(held0 * 0.75 * 0.75 * 0.5 + 0.25 * 0.75 * 0.5 + 0.25 * 0.5 + 0.5)
+    assert sum(s.share for s in held) <= 1.0
+    acq = m.labs_by_id["frontier_a"]
+    n0 = len(m.ledger.log)
+    distress.merge_lab(m, lab, acq, 8.0, debts=[])
+    names = m.ledger.names
+    paid = {}
+    for (_t, _i, j, a, kind, ref) in m.ledger.log[n0:]:
+        if kind == "acquisition_payment":
+            paid[names[j]] = paid.get(names[j], 0.0) + a
+    assert paid["chipmaker"] == pytest.approx(8.0 * sum(s.share for s in held if s.investor == "chipmaker"))
+    assert sum(paid.values()) == pytest.approx(8.0)
+    assert paid["acquirers_owners"] == pytest.approx(8.0 * (1.0 - sum(s.share for s in held)))
