@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sim.economics import operating_value
+from sim.economics import creditor_recoveries, operating_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ComputeMarketModel
@@ -89,9 +89,27 @@ def resolve(m: "ComputeMarketModel") -> None:
             break
 
 
+def _pay_arrear(m, payer: str, debtor: str, payee: str, amt: float, kind: str) -> None:
+    """``payer`` pays one of ``debtor``'s arrears (the debtor itself, or an acquirer that assumed it). A
+    loan's principal paid late reduces the loans it fell due on (their ``arrears``, shared pro rata as the
+    payment was short): it is repaid once, not left in the loan to fall due again at maturity."""
+    paid = m.ledger.pay(payer, payee, amt, kind + "_arrears")
+    if kind != "principal" or paid <= 0.0:
+        return
+    loans = [l for l in m.loans_of(debtor) if l.status == "active" and l.lender == payee and l.arrears > 0.0]
+    cuts, _left = creditor_recoveries(paid, [l.arrears for l in loans])
+    for l, c in zip(loans, cuts):
+        l.arrears -= c
+        l.principal -= c
+        if l.principal <= 1e-9:
+            m.book.move(l, "repaid")
+        else:
+            m.touch(l)
+
+
 def _settle(m, firm, debts) -> None:
     for payee, amt, kind in debts:
-        m.ledger.pay(firm.uid, payee, amt, kind + "_arrears")
+        _pay_arrear(m, firm.uid, firm.uid, payee, amt, kind)
 
 
 def _settled_late(m, firm, debts, total: float) -> bool:
@@ -198,8 +216,8 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
         m.book.move(s, "converted")
     m.ledger.pay(acquirer.uid, "acquirers_owners", max(left, 0.0), "acquisition_payment", target.uid)
     m.ledger.pay(target.uid, acquirer.uid, target.cash_busd, "merger_cash", target.uid)
-    for payee, amt, kind in debts:   # arrears assumed and paid
-        m.ledger.pay(acquirer.uid, payee, amt, kind + "_arrears")
+    for payee, amt, kind in debts:   # arrears assumed and paid (before the target's loans become the acquirer's)
+        _pay_arrear(m, acquirer.uid, target.uid, payee, amt, kind)
     for k in m.contracts_lab[target.uid]:
         k.lab = acquirer.uid
         m.contracts_lab[acquirer.uid].append(k)
@@ -262,6 +280,9 @@ def default_firm(m, firm, debts) -> None:
     cash goes to creditors, and a cloud's capacity is liquidated (sold at a discount or stranded)."""
     trigger = _trigger_of(m, firm.uid)
     firm.defaulted = True
+    # a loan's principal unpaid this month is still in the loan (its ``arrears``): the lender's claim is the
+    # loan, so it is counted there, once, and not again as an unpaid bill
+    debts = [d for d in debts if d[2] != "principal"]
     for payee, amt, _k in debts:
         _note_loss(m, payee, firm.uid, amt)
     # contracts: the counterparty loses the rest of the contract
@@ -327,15 +348,15 @@ def default_firm(m, firm, debts) -> None:
         m.gw_liquidated_away += gw
         m.stats.stranded_gw += gw
         m.log_event("liquidation", firm.uid, "", 0.0, gw, "own clusters stranded")
-    # loans: remaining cash to lenders pro rata; guarantees called; the rest is lost
+    # loans and the month's unpaid bills: remaining cash to creditors, each at most its claim (pro rata when
+    # short, ``creditor_recoveries``); guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
     firm._debt = None
     outstanding = sum(l.principal for l in loans)
     arrears = sum(a for _, a, _ in debts)
-    pool = firm.cash_busd
-    claims = outstanding + arrears
-    for l in loans:
-        rec = m.ledger.pay(firm.uid, l.lender, pool * l.principal / claims, "recovery", l.id) if claims > 0 else 0.0
+    recoveries, _left = creditor_recoveries(firm.cash_busd, [l.principal for l in loans] + [a for _, a, _ in debts])
+    for l, owed in zip(loans, recoveries):
+        rec = m.ledger.pay(firm.uid, l.lender, owed, "recovery", l.id)
         short = max(l.principal - rec, 0.0)
         if l.guarantor and l.guaranteed_share > 0:
             g = m.firms_by_id[l.guarantor].pay(l.lender, short * l.guaranteed_share, "guarantee_call", l.id)
@@ -347,10 +368,9 @@ def default_firm(m, firm, debts) -> None:
         m.financier.losses_month_busd += short
         _note_loss(m, l.lender, firm.uid, short)
         m.book.move(l, "defaulted")
-    for payee, amt, kind in debts:
-        if claims > 0:
-            m.ledger.pay(firm.uid, payee, pool * amt / claims, "recovery")
-    if firm.cash_busd > 1e-9:   # anything left goes to shareholders
+    for (payee, _amt, _kind), owed in zip(debts, recoveries[len(loans):]):
+        m.ledger.pay(firm.uid, payee, owed, "recovery")
+    if firm.cash_busd > 1e-9:   # anything left after the claims goes to shareholders
         m.ledger.pay(firm.uid, "investors", firm.cash_busd, "residual_to_shareholders")
     m.stats.defaults.append({"tick": m.tick, "uid": firm.uid, "kind": firm.kind, "trigger": trigger})
     m.log_event("default", firm.uid, trigger, outstanding + arrears, firm.fleet_gw if firm.kind == "cloud" else 0.0,

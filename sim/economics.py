@@ -196,10 +196,38 @@ def debt_spread(leverage: float, offtaker_pd: float | None, guaranteed_share: fl
     return s * (1.0 - guarantee_relief * min(max(guaranteed_share, 0.0), 1.0))
 
 
+def creditor_recoveries(pool_busd: float, claims_busd: list[float]) -> tuple[list[float], float]:
+    """What each creditor of a defaulted firm recovers from its remaining cash ``pool_busd``, and what is
+    left after every claim (for its shareholders).
+
+    A creditor is owed its claim, not a share of the estate: each recovers its claim in full when the pool
+    covers all of them, and the same fraction of its claim, pool / total claims, when it does not
+    (pari passu). Recovery = claim x min(1, pool / claims); left = pool - what the claims took."""
+    total = sum(claims_busd)
+    pool = max(pool_busd, 0.0)
+    if total <= 0.0:
+        return [0.0 for _ in claims_busd], pool
+    ratio = min(1.0, pool / total)
+    recoveries = [c * ratio for c in claims_busd]
+    return recoveries, max(pool - total * ratio, 0.0)
+
+
 def equity_valuation(annual_revenue: float, growth: float, sentiment: float, multiple: float) -> float:
     """Pre-money valuation of a lab: revenue x multiple, scaled by sentiment and by growth (capped)."""
     g = min(max(growth, -0.5), 3.0)
     return max(annual_revenue, 0.05) * multiple * (0.2 + sentiment) * (1.0 + 0.5 * g)
+
+
+def dilute_stakes(held_shares: list[float], pre_money_busd: float, paid_busd: float) -> tuple[list[float], float]:
+    """(the held shares after a round, the round's share) when ``paid_busd`` is invested at a pre-money
+    valuation ``pre_money_busd``. The new investor buys paid / post-money of the firm, post-money = pre-money
+    + paid; new shares are issued, so every earlier holder keeps the same number of shares, now
+    pre-money / post-money of what it held. Shares that added up to at most 1 still do."""
+    post = pre_money_busd + paid_busd
+    if post <= 0.0:
+        return list(held_shares), 0.0
+    keep = pre_money_busd / post
+    return [s * keep for s in held_shares], paid_busd / post
 
 
 def update_sentiment(sentiment: float, revenue_growth: float, price_ratio: float, default_losses_busd: float,

@@ -166,6 +166,7 @@ class Loan(Record):
     maturity: int = 0            # tick of final repayment
     amort: float = 0.0           # principal repaid per month
     amort_from: int = 0          # first tick principal is due (construction loans: interest only while building)
+    arrears: float = 0.0         # principal that fell due this month unpaid (part of ``principal``): paid late or claimed at a default
     project: str = ""
     guarantor: str = ""
     guaranteed_share: float = 0.0

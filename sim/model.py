@@ -725,7 +725,9 @@ class ComputeMarketModel(mesa.Model):
 
     def _service_loans(self, firm: Any, lender: str, loans: list[Loan]) -> None:
         """Interest on a firm's active loans from one lender, then the principal due (the amortisation,
-        or all of it at maturity); a partial principal payment is shared pro rata over the loans."""
+        or all of it at maturity); a partial principal payment is shared pro rata over the loans. What is
+        unpaid stays in each loan's principal and is marked as its ``arrears``: paid late at the month's
+        end (``distress._pay_arrear`` then reduces the loan), or part of the lender's claim at a default."""
         t = self.tick
         interest = sum([l.principal * l.rate for l in loans]) / 12.0
         dues = [l.principal if t >= l.maturity            # all of it at maturity
@@ -740,6 +742,7 @@ class ComputeMarketModel(mesa.Model):
         share = firm.pay(lender, principal, "principal") / principal
         for l, d in zip(loans, dues):
             l.principal -= d * share
+            l.arrears = d - d * share
             if l.principal <= 1e-9:
                 self.book.move(l, "repaid")
 
@@ -1142,8 +1145,12 @@ class ComputeMarketModel(mesa.Model):
         paid = self.ledger.pay(investor, lab.uid, amount, kind)
         if paid <= 0:
             return
-        st = Stake(self.book.new_id("S"), "held", investor=investor, firm=lab.uid, invested=paid,
-                   share=paid / (valuation + paid))
+        from sim.economics import dilute_stakes   # (imported here: this change stays inside _equity)
+        held = [s for s in self.stakes if s.firm == lab.uid and s.status == "held"]   # diluted by the new shares
+        diluted, share = dilute_stakes([s.share for s in held], valuation, paid)
+        for s, d in zip(held, diluted):
+            s.share = d
+        st = Stake(self.book.new_id("S"), "held", investor=investor, firm=lab.uid, invested=paid, share=share)
         self.book.add("stake", st)
         self.stakes.append(st)
         lab.equity_raised_busd += paid

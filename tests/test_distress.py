@@ -230,3 +230,130 @@ def test_a_defaulting_labs_own_clusters_are_stranded_not_retired_later():
     while m.running:
         m.step()
     assert not [e for e in m.event_log if e["kind"] == "retired" and e["party"] == "meta"]
+
+
+def _bare_lab_default(cash: float):
+    """The fringe lab (no loans, no hosting parent) holding ``cash`` defaults owing 1 to one cloud and 3 to
+    another: returns what each creditor recovered and what went to its shareholders."""
+    m, lab = _short_lab_world()
+    assert not [l for l in m.loans_of(lab.uid) if l.status == "active"]
+    m.ledger.pay(lab.uid, "staff", lab.cash_busd, "operating_cost")
+    m.ledger.pay("investors", lab.uid, cash, "equity_round")
+    a, b = m.clouds[0].uid, m.clouds[1].uid
+    n0, total = len(m.ledger.log), m.ledger.total()
+    distress.default_firm(m, lab, [(a, 1.0, "offtake_payment"), (b, 3.0, "offtake_payment")])
+    names = m.ledger.names
+    got: dict[str, float] = {}
+    for _t, i, j, amt, kind, _r in m.ledger.log[n0:]:
+        if names[i] == lab.uid:
+            got[kind if kind == "residual_to_shareholders" else names[j]] = got.get(
+                kind if kind == "residual_to_shareholders" else names[j], 0.0) + amt
+    assert lab.cash_busd == pytest.approx(0.0) and m.ledger.total() == pytest.approx(total)
+    return got.get(a, 0.0), got.get(b, 0.0), got.get("residual_to_shareholders", 0.0)
+
+
+def test_a_defaulted_firms_creditors_recover_at_most_their_claims():
+    """With 5 in cash against claims of 1 and 3, each creditor is paid its claim in full and the 1 left
+    goes to the shareholders (before, the whole pool was shared pro rata: 1.25 and 3.75 on claims of
+    1 and 3); with 2 in cash the pool is short and is shared pro rata: 0.5 and 1.5."""
+    assert _bare_lab_default(5.0) == pytest.approx((1.0, 3.0, 1.0))
+    assert _bare_lab_default(2.0) == pytest.approx((0.5, 1.5, 0.0))
+
+
+def _one_loan_cloud(principal: float = 10.0, amort: float = 1.0):
+    """The tiny world's neocloud after a month, its loans replaced by one hand-made loan of ``principal``
+    from the financier, interest-free (so only principal falls due), amortising ``amort`` a month from now
+    and maturing when the last instalment is due; the cloud's cash is emptied."""
+    from sim.ledger import Loan
+    from tests.conftest import tiny_world
+    m = ComputeMarketModel(config=tiny_world(), rng=1, months=24)
+    m.step()
+    cloud = m.clouds_by_id["cloud"]
+    loan = Loan(m.book.new_id("L"), "active", lender="financier", borrower=cloud.uid, principal=principal, rate=0.0,
+                maturity=m.tick + round(principal / amort) - 1, amort=amort, amort_from=m.tick)
+    m.book.add("loan", loan)
+    m.loans[cloud.uid] = [loan]
+    cloud._debt = None
+    m.ledger.pay(cloud.uid, "staff", cloud.cash_busd, "operating_cost")
+    m.monthly["unpaid"].clear()
+    return m, cloud, loan
+
+
+def _principal_paid(m, cloud) -> float:
+    names = m.ledger.names
+    return sum(a for (_t, i, j, a, kind, _r) in m.ledger.log
+               if names[i] == cloud.uid and names[j] == "financier" and kind in ("principal", "principal_arrears"))
+
+
+def test_principal_paid_late_reduces_the_loan_and_is_never_due_twice():
+    """A loan of 10 amortising 1 a month. The cloud has no cash when the first instalment falls due: the 1
+    is unpaid (a 'principal' arrear), the loan still owes 10. Cash comes in before the month's end and the
+    arrear is paid late: the loan then owes 9, as if paid on time. Serviced to maturity, the cloud pays
+    exactly 10 of principal in all (before, the late 1 never reduced the loan and fell due again at
+    maturity: 11 paid on a loan of 10)."""
+    m, cloud, loan = _one_loan_cloud()
+    m._service_loans(cloud, "financier", [loan])
+    assert m.monthly["unpaid"] == [(cloud.uid, "financier", pytest.approx(1.0), "principal")]
+    assert loan.principal == pytest.approx(10.0) and cloud.debt_busd == pytest.approx(10.0)
+    m.ledger.pay("investors", cloud.uid, 50.0, "equity_round")
+    distress.resolve(m)
+    assert loan.principal == pytest.approx(9.0) and cloud.debt_busd == pytest.approx(9.0)
+    assert _principal_paid(m, cloud) == pytest.approx(1.0)
+    while loan.status == "active":
+        m.tick += 1
+        m._service_loans(cloud, "financier", [loan])
+    assert m.tick == loan.maturity and loan.principal == pytest.approx(0.0, abs=1e-9)
+    assert _principal_paid(m, cloud) == pytest.approx(10.0)
+
+
+def test_a_default_counts_unpaid_principal_once():
+    """The same cloud defaults on its first instalment with 4 in cash, also owing 2 to its builders: the
+    claims are the loan's 10 (the unpaid instalment is part of it) and the 2, so the lender recovers
+    4 x 10 / 12 and the builders 4 x 2 / 12 (before, the instalment was counted a second time as an arrear:
+    the lender got 4 x 11 / 13 and the builders 4 x 2 / 13), and the lender's loss is 10 less its recovery."""
+    m, cloud, loan = _one_loan_cloud()
+    m._service_loans(cloud, "financier", [loan])
+    debts = [(payee, a, kind) for (_payer, payee, a, kind) in m.monthly["unpaid"]] + [("construction", 2.0, "construction")]
+    assert debts[0] == ("financier", pytest.approx(1.0), "principal")
+    for c in m.clouds:
+        c.expected_price = 0.0   # nobody buys the fleet: the pool is the 4 in cash
+    m.ledger.pay("investors", cloud.uid, 4.0, "equity_round")
+    n0, losses = len(m.ledger.log), m.stats.lender_losses_busd
+    distress.default_firm(m, cloud, debts)
+    names = m.ledger.names
+    rec = {}
+    for (_t, i, j, a, kind, _r) in m.ledger.log[n0:]:
+        if kind == "recovery" and names[i] == cloud.uid:
+            rec[names[j]] = rec.get(names[j], 0.0) + a
+    assert rec["financier"] == pytest.approx(4.0 * 10.0 / 12.0)
+    assert rec["construction"] == pytest.approx(4.0 * 2.0 / 12.0)
+    assert m.stats.lender_losses_busd - losses == pytest.approx(10.0 - 4.0 * 10.0 / 12.0)
+    assert loan.status == "defaulted"
+
+
+def test_equity_rounds_dilute_earlier_stakes_and_a_sale_pays_holders_by_their_diluted_shares():
+    """Three rounds into one lab at hand-set valuations: each dilutes the stakes already held in it, the
+    shares held never add up past 1, and in a sale each holder is paid the price x its diluted share (the
+    founders and other owners the rest)."""
+    m, lab = _short_lab_world()
+    before = {s.id for s in m.stakes}
+    held0 = sum(s.share for s in m.stakes if s.firm == lab.uid and s.status == "held")
+    m._equity(lab, "financier", 10.0, "equity_round", valuation=30.0)    # buys 10/40 = 25 %
+    m._equity(lab, "chipmaker", 20.0, "vendor_equity", valuation=60.0)   # 25 %; the first -> 25 % x 60/80
+    m._equity(lab, "financier", 20.0, "rescue_round", valuation=20.0)    # 50 %; the others halve
+    new = [s for s in m.stakes if s.id not in before]
+    assert [s.share for s in new] == pytest.approx([0.25 * 0.75 * 0.5, 0.25 * 0.5, 0.5])
+    held = [s for s in m.stakes if s.firm == lab.uid and s.status == "held"]
+    assert sum(s.share for s in held) == pytest.approx(held0 * 0.75 * 0.75 * 0.5 + 0.25 * 0.75 * 0.5 + 0.25 * 0.5 + 0.5)
+    assert sum(s.share for s in held) <= 1.0
+    acq = m.labs_by_id["frontier_a"]
+    n0 = len(m.ledger.log)
+    distress.merge_lab(m, lab, acq, 8.0, debts=[])
+    names = m.ledger.names
+    paid = {}
+    for (_t, _i, j, a, kind, ref) in m.ledger.log[n0:]:
+        if kind == "acquisition_payment":
+            paid[names[j]] = paid.get(names[j], 0.0) + a
+    assert paid["chipmaker"] == pytest.approx(8.0 * sum(s.share for s in held if s.investor == "chipmaker"))
+    assert sum(paid.values()) == pytest.approx(8.0)
+    assert paid["acquirers_owners"] == pytest.approx(8.0 * (1.0 - sum(s.share for s in held)))

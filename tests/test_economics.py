@@ -155,3 +155,29 @@ def test_bills_covered_in_filing_order_until_the_first_the_cash_does_not_cover()
     assert E.bills_covered([0.4, 0.6], 1.0) == [True, True]      # exactly enough
     assert E.bills_covered([0.5], -3.0) == [False]               # overdrawn: nothing needing cash
     assert E.bills_covered([], 5.0) == []
+
+
+def test_creditor_recoveries_are_capped_at_each_claim_and_pro_rata_only_when_short():
+    """A pool of 100 against claims of 10 and 30 pays both in full and leaves 60 (a creditor is owed its
+    claim, not a share of the estate); a pool of 20 is short and is shared pro rata: 5 and 15, nothing left."""
+    rec, left = E.creditor_recoveries(100.0, [10.0, 30.0])
+    assert rec == pytest.approx([10.0, 30.0]) and left == pytest.approx(60.0)
+    rec, left = E.creditor_recoveries(20.0, [10.0, 30.0])
+    assert rec == pytest.approx([5.0, 15.0]) and left == pytest.approx(0.0)
+    assert E.creditor_recoveries(5.0, []) == ([], 5.0)
+    assert E.creditor_recoveries(0.0, [1.0, 2.0]) == ([0.0, 0.0], 0.0)
+    rec, left = E.creditor_recoveries(40.0, [10.0, 30.0])   # exactly enough
+    assert rec == pytest.approx([10.0, 30.0]) and left == pytest.approx(0.0)
+
+
+def test_a_new_round_dilutes_the_stakes_already_held():
+    """Stakes of 20 % and 10 %; a round of 50 at a pre-money valuation of 200 (post-money 250) buys 20 % and
+    leaves the earlier holders 200/250 of their shares: 16 % and 8 %. Shares never add up past 1."""
+    held, new = E.dilute_stakes([0.2, 0.1], 200.0, 50.0)
+    assert held == pytest.approx([0.16, 0.08]) and new == pytest.approx(0.2)
+    assert E.dilute_stakes([], 200.0, 50.0) == ([], pytest.approx(0.2))
+    shares = []
+    for pre, paid in [(10.0, 5.0), (3.0, 30.0), (100.0, 1.0), (1.0, 1.0)]:
+        shares, new = E.dilute_stakes(shares, pre, paid)
+        shares.append(new)
+        assert sum(shares) <= 1.0 + 1e-12

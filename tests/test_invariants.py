@@ -49,6 +49,19 @@ def check_month(m: ComputeMarketModel, start_total: float) -> None:
         assert c.fund_busd == pytest.approx(held.get(c.uid, 0.0), abs=1e-6), f"{c.uid} construction fund"
         if c.defaulted:
             assert c.fund_busd == pytest.approx(0.0, abs=1e-6)
+    # a loan's principal unpaid during a month is paid late (reducing the loan) or claimed at a default by the
+    # month's end: no open loan carries arrears into the next month
+    for ls in m.loans.values():
+        for l in ls:
+            if l.status == "active":
+                assert l.arrears <= 1e-9, f"{l.id} carries {l.arrears} of unpaid principal"
+    # the equity stakes held in a firm are never more than the whole firm (rounds dilute earlier holders)
+    shares_held: dict[str, float] = {}
+    for s in m.stakes:
+        if s.status == "held":
+            shares_held[s.firm] = shares_held.get(s.firm, 0.0) + s.share
+    for firm, share in shares_held.items():
+        assert share <= 1.0 + 1e-9, f"stakes held in {firm} add up to {share}"
     # capacity never negative; pipeline sizes positive
     for c in m.clouds:
         assert c.fleet_gw >= -1e-12
