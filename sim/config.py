@@ -105,6 +105,12 @@ class Market(_Section):
         6, "Months of delay after the promised delivery before a lab may terminate for non-delivery.", ge=0, le=60)
     late_delivery_penalty_months: float = F(
         3.0, "Penalty a cloud pays on termination for non-delivery, in months of contract value.", ge=0, le=60)
+    contract_damages_months: float = F(
+        12.0, "A defaulting lab's open offtake contracts are unsecured claims of their clouds, alongside its loans and "
+        "unpaid bills: the take-or-pay floor of at most this many of their remaining months. Rationale: the cloud "
+        "resells the capacity (mitigation), and damages for rejected leases are capped in US bankruptcy at the greater "
+        "of one year or 15% of the remaining term (11 U.S.C. 502(b)(6)); 12 months, not fitted. 0 = no claim.",
+        ge=0, le=240)
 
 
 class Technology(_Section):

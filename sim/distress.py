@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sim.economics import creditor_recoveries, operating_value
+from sim.economics import contract_damages, creditor_recoveries, operating_value, residual_to_stakes
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ComputeMarketModel
@@ -276,22 +276,34 @@ def fleet_value(m, blocks, expected_price: float) -> float:
 
 
 def default_firm(m, firm, debts) -> None:
-    """Default: contracts and loans default, stakes are written off, guarantees are called, remaining
-    cash goes to creditors, and a cloud's capacity is liquidated (sold at a discount or stranded)."""
+    """Default: contracts and loans default, a cloud's capacity is liquidated (sold at a discount or
+    stranded), and the firm's cash goes to its creditors (loans, the month's unpaid bills and, for a lab,
+    its clouds' contract damages), each at most its claim; guarantees are called for the shortfall; what
+    is left goes to the shareholders, the stakes held by share, and the stakes are written off less that.
+    (Before session 9 the creditors shared all the cash whatever their claims, a lab's clouds had no claim
+    for its contracts, and the stakes got nothing of a residual, which went to owners outside the model.)"""
     trigger = _trigger_of(m, firm.uid)
     firm.defaulted = True
     # a loan's principal unpaid this month is still in the loan (its ``arrears``): the lender's claim is the
     # loan, so it is counted there, once, and not again as an unpaid bill
     debts = [d for d in debts if d[2] != "principal"]
-    for payee, amt, _k in debts:
-        _note_loss(m, payee, firm.uid, amt)
-    # contracts: the counterparty loses the rest of the contract
+    # contracts: the counterparty loses the rest of the contract (noted once the claims are settled); a
+    # defaulting lab's clouds claim damages for theirs (``contract_damages``: the take-or-pay floor of at
+    # most ``contract_damages_months``); a defaulting cloud's labs stop paying and claim nothing (their
+    # loss is the cost of replacing the compute, which the model does not price)
+    mk = m.cfg.market
     ks = m.contracts_lab.get(firm.uid, []) if firm.kind == "lab" else m.contracts_cloud.get(firm.uid, [])
+    lost_contracts: list[tuple[str, float]] = []   # (counterparty, rest of the contract)
+    damages: list[tuple[str, float, str]] = []      # (cloud, claim, contract)
     for k in list(ks):
         if k.status in ("signed", "active"):
             other = k.cloud if firm.kind == "lab" else k.lab
-            lost = k.gw * k.price * k.top_share * max(k.end - max(m.tick, k.start), 0)
-            _note_loss(m, other, firm.uid, lost)
+            left = max(k.end - max(m.tick, k.start), 0)
+            lost_contracts.append((other, k.gw * k.price * k.top_share * left))
+            if firm.kind == "lab":
+                claim = contract_damages(k.gw, k.price, k.top_share, left, mk.contract_damages_months)
+                if claim > 1e-9:
+                    damages.append((k.cloud, claim, k.id))
             m.book.move(k, "defaulted")
     if firm.kind == "lab":
         m.contracts_lab[firm.uid] = []
@@ -301,14 +313,6 @@ def default_firm(m, firm, debts) -> None:
         m.contracts_lab[lab.uid] = [k for k in m.contracts_lab[lab.uid] if k.status in ("signed", "active")]
     for c in m.clouds:
         m.contracts_cloud[c.uid] = [k for k in m.contracts_cloud[c.uid] if k.status in ("signed", "active")]
-    # stakes in the firm are worthless
-    for s in m.stakes:
-        if s.firm == firm.uid and s.status == "held":
-            m.book.move(s, "written_off")
-            if s.investor == m.chipmaker.uid:
-                m.stats.vendor_losses_busd += s.invested
-                m.chipmaker.vendor_losses_busd += s.invested
-            _note_loss(m, s.investor, firm.uid, s.invested)
     # capacity: a fire sale to the rival with most cash among those who think it worth the price, else stranded
     proceeds = 0.0
     if firm.kind == "cloud":
@@ -348,13 +352,14 @@ def default_firm(m, firm, debts) -> None:
         m.gw_liquidated_away += gw
         m.stats.stranded_gw += gw
         m.log_event("liquidation", firm.uid, "", 0.0, gw, "own clusters stranded")
-    # loans and the month's unpaid bills: remaining cash to creditors, each at most its claim (pro rata when
-    # short, ``creditor_recoveries``); guarantees called; the rest is lost
+    # loans, the month's unpaid bills and contract damages: remaining cash to creditors, each at most its
+    # claim (pro rata when short, ``creditor_recoveries``); guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
     firm._debt = None
     outstanding = sum(l.principal for l in loans)
     arrears = sum(a for _, a, _ in debts)
-    recoveries, _left = creditor_recoveries(firm.cash_busd, [l.principal for l in loans] + [a for _, a, _ in debts])
+    recoveries, _left = creditor_recoveries(firm.cash_busd, [l.principal for l in loans] + [a for _, a, _ in debts]
+                                            + [c for _, c, _ in damages])
     for l, owed in zip(loans, recoveries):
         rec = m.ledger.pay(firm.uid, l.lender, owed, "recovery", l.id)
         short = max(l.principal - rec, 0.0)
@@ -368,10 +373,30 @@ def default_firm(m, firm, debts) -> None:
         m.financier.losses_month_busd += short
         _note_loss(m, l.lender, firm.uid, short)
         m.book.move(l, "defaulted")
-    for (payee, _amt, _kind), owed in zip(debts, recoveries[len(loans):]):
-        m.ledger.pay(firm.uid, payee, owed, "recovery")
-    if firm.cash_busd > 1e-9:   # anything left after the claims goes to shareholders
+    for (payee, amt, _kind), owed in zip(debts, recoveries[len(loans):]):
+        _note_loss(m, payee, firm.uid, amt - m.ledger.pay(firm.uid, payee, owed, "recovery"))
+    recovered: dict[str, float] = {}
+    for (cloud, _claim, kid), owed in zip(damages, recoveries[len(loans) + len(debts):]):
+        paid = m.ledger.pay(firm.uid, cloud, owed, "contract_damages", kid)
+        recovered[cloud] = recovered.get(cloud, 0.0) + paid
+    for other, lost in lost_contracts:   # the rest of each contract, less what the claims recovered
+        back = min(recovered.get(other, 0.0), lost)
+        if back:
+            recovered[other] -= back
+        _note_loss(m, other, firm.uid, lost - back)
+    # shareholders: what is left after the claims, by share to the stakes held (the chipmaker's vendor equity,
+    # investors' rounds), the rest to the firm's other owners outside the model; each stake loses the rest
+    stakes = [s for s in m.stakes if s.firm == firm.uid and s.status == "held"]
+    to_stakes, _others = residual_to_stakes(firm.cash_busd, [s.share for s in stakes])
+    for s, amt in zip(stakes, to_stakes):
+        loss = s.invested - m.ledger.pay(firm.uid, s.investor, amt, "residual_to_shareholders", s.id)
+        m.book.move(s, "written_off")
+        if s.investor == m.chipmaker.uid:
+            m.stats.vendor_losses_busd += max(loss, 0.0)
+            m.chipmaker.vendor_losses_busd += max(loss, 0.0)
+        _note_loss(m, s.investor, firm.uid, loss)
+    if firm.cash_busd > 1e-9:
         m.ledger.pay(firm.uid, "investors", firm.cash_busd, "residual_to_shareholders")
     m.stats.defaults.append({"tick": m.tick, "uid": firm.uid, "kind": firm.kind, "trigger": trigger})
-    m.log_event("default", firm.uid, trigger, outstanding + arrears, firm.fleet_gw if firm.kind == "cloud" else 0.0,
+    m.log_event("default", firm.uid, trigger, outstanding + arrears + sum([c for _, c, _ in damages]), firm.fleet_gw if firm.kind == "cloud" else 0.0,
                 f"triggered by {trigger}" if trigger else "")

@@ -212,6 +212,24 @@ def creditor_recoveries(pool_busd: float, claims_busd: list[float]) -> tuple[lis
     return recoveries, max(pool - total * ratio, 0.0)
 
 
+def contract_damages(gw: float, price_busd_per_gw_month: float, take_or_pay_share: float, months_left: float,
+                     cap_months: float) -> float:
+    """A cloud's claim on a defaulting lab for an offtake contract it can no longer perform, $B: the
+    take-or-pay floor (what the lab was bound to pay whatever it used) for the months left, at most
+    ``cap_months`` of them (the cloud resells the capacity; rejected-lease damages are capped)."""
+    months = min(max(months_left, 0.0), max(cap_months, 0.0))
+    return gw * price_busd_per_gw_month * take_or_pay_share * months
+
+
+def residual_to_stakes(residual_busd: float, stake_shares: list[float]) -> tuple[list[float], float]:
+    """Split what is left of a defaulted firm after its creditors among its shareholders: each held stake
+    its share of it, the firm's other owners (founders, employees: outside the model) the rest.
+    Returns (per stake, to the other owners)."""
+    residual = max(residual_busd, 0.0)
+    per_stake = [residual * s for s in stake_shares]
+    return per_stake, max(residual - sum(per_stake), 0.0)
+
+
 def equity_valuation(annual_revenue: float, growth: float, sentiment: float, multiple: float) -> float:
     """Pre-money valuation of a lab: revenue x multiple, scaled by sentiment and by growth (capped)."""
     g = min(max(growth, -0.5), 3.0)

@@ -176,7 +176,8 @@ def test_a_lab_nobody_will_buy_with_its_obligations_licenses_its_models_and_team
     """DeepSeek-like, out of cash, owing 1 $B, with 50 GW under contract (six months of which no rival can
     pay) and capital markets closed: no rescue and no buyer. Frontier C, with its parent's cash, can pay
     the fee (half a year's revenue) for a licence and the team: it takes the lab's users and capability,
-    the fee goes to the lab's creditors, and the lab then defaults with its contracts."""
+    the fee goes to the lab's creditors (its unpaid bill and its cloud's damages for the contract), and the
+    lab then defaults with its contracts."""
     m = ComputeMarketModel(scenario="baseline", rng=3, months=24)
     for _ in range(3):
         m.step()
@@ -200,9 +201,14 @@ def test_a_lab_nobody_will_buy_with_its_obligations_licenses_its_models_and_team
     assert hirer.weight == pytest.approx(weight) and hirer.quality == quality and hirer.alive
     assert target.defaulted and target.acquired_by is None and target.cash_busd == pytest.approx(0.0)
     fee_paid = sum(a for (_t, _i, j, a, kind, _r) in m.ledger.log[n0:] if kind == "licence_fee")
-    recovered = sum(a for (_t, i, _j, a, kind, _r) in m.ledger.log[n0:]
-                    if kind in ("recovery", "residual_to_shareholders") and m.ledger.names[i] == target.uid)
-    assert fee_paid == pytest.approx(fee) and recovered == pytest.approx(fee)
+    out = [(m.ledger.names[j], a, kind) for (_t, i, j, a, kind, _r) in m.ledger.log[n0:] if m.ledger.names[i] == target.uid]
+    # its creditors' claims (the bill of 1, and 12 months of each contract's take-or-pay floor: 1,440 for the
+    # 50 GW one alone) exceed the fee: its clouds take all of it, pro rata, and nothing is left for owners
+    clouds_with_contracts = {k.cloud for k in m.book.of_kind("contract") if k.lab == target.uid}
+    assert {payee for payee, _a, _k in out} <= clouds_with_contracts and cloud.uid in clouds_with_contracts
+    by_kind = {k: sum(a for _p, a, kk in out if kk == k) for k in ("recovery", "contract_damages")}
+    assert sum(by_kind.values()) == pytest.approx(fee) and fee_paid == pytest.approx(fee)
+    assert 0.0 < by_kind["recovery"] < fee * 1.0 / (1.0 + 50 * 3.0 * 0.8 * 12)   # the bill's pro rata share
     assert m.stats.acquisitions[-1] == {"tick": m.tick, "acquirer": hirer.uid, "target": target.uid, "price": fee_paid}
     assert all(k.status == "defaulted" for k in m.book.of_kind("contract") if k.lab == target.uid and k.gw == 50.0)
     assert m.ledger.total() == pytest.approx(total_before)
@@ -232,10 +238,12 @@ def test_a_defaulting_labs_own_clusters_are_stranded_not_retired_later():
     assert not [e for e in m.event_log if e["kind"] == "retired" and e["party"] == "meta"]
 
 
-def _bare_lab_default(cash: float):
+def _bare_lab_default(cash: float, damages_months: float = 0.0):
     """The fringe lab (no loans, no hosting parent) holding ``cash`` defaults owing 1 to one cloud and 3 to
-    another: returns what each creditor recovered and what went to its shareholders."""
+    another: returns what each creditor recovered and what went to its shareholders. Its clouds' claims
+    for its contracts are ``damages_months`` of their take-or-pay floor (none by default)."""
     m, lab = _short_lab_world()
+    m.cfg.market.contract_damages_months = damages_months
     assert not [l for l in m.loans_of(lab.uid) if l.status == "active"]
     m.ledger.pay(lab.uid, "staff", lab.cash_busd, "operating_cost")
     m.ledger.pay("investors", lab.uid, cash, "equity_round")
@@ -258,6 +266,46 @@ def test_a_defaulted_firms_creditors_recover_at_most_their_claims():
     1 and 3); with 2 in cash the pool is short and is shared pro rata: 0.5 and 1.5."""
     assert _bare_lab_default(5.0) == pytest.approx((1.0, 3.0, 1.0))
     assert _bare_lab_default(2.0) == pytest.approx((0.5, 1.5, 0.0))
+
+
+def test_a_defaulting_labs_clouds_claim_damages_for_its_contracts_beside_its_other_creditors():
+    """The fringe lab's open contracts become claims of their clouds for 12 months of their take-or-pay
+    floor (``contract_damages``), ranking with its unpaid bills: with 5 in cash against bills of 1 and 3
+    plus those damages, the pool is short and every claim is paid the same fraction; nothing is left for
+    shareholders. The stakes in it are written off, and what a cloud recovered is off its noted loss."""
+    m, lab = _short_lab_world()
+    floor = {}
+    for k in m.contracts_lab[lab.uid]:
+        left = max(k.end - max(m.tick, k.start), 0)
+        floor[k.cloud] = floor.get(k.cloud, 0.0) + k.gw * k.price * k.top_share * min(left, 12.0)
+    damages = sum(floor.values())
+    assert damages > 4.0   # enough to make the pool short
+    a_rec, b_rec, residual = _bare_lab_default(5.0, damages_months=12.0)
+    ratio = 5.0 / (4.0 + damages)
+    a, b = m.clouds[0].uid, m.clouds[1].uid
+    assert a_rec == pytest.approx(ratio * (1.0 + floor.get(a, 0.0)))
+    assert b_rec == pytest.approx(ratio * (3.0 + floor.get(b, 0.0)))
+    assert residual == 0.0
+
+
+def test_what_is_left_after_the_creditors_goes_to_the_stakes_held_by_share():
+    """A lab with 5 in cash owing bills of 1 and 3 (no contract damages) leaves 1 for its shareholders: a
+    stake of 25 % gets 0.25 of it, and its loss is what it invested less that; the other owners (outside
+    the model) get the rest."""
+    m, lab = _short_lab_world()
+    m.cfg.market.contract_damages_months = 0.0
+    for s in [s for s in m.stakes if s.firm == lab.uid and s.status == "held"]:
+        m.book.move(s, "written_off")
+    m._equity(lab, m.financier.uid, 2.0, "equity_round", valuation=6.0)   # 2 / (6 + 2): 25 %
+    (stake,) = [s for s in m.stakes if s.firm == lab.uid and s.status == "held"]
+    assert stake.share == pytest.approx(0.25)
+    m.ledger.pay(lab.uid, "staff", lab.cash_busd, "operating_cost")
+    m.ledger.pay("investors", lab.uid, 5.0, "equity_round")
+    fin0 = m.financier.cash_busd
+    distress.default_firm(m, lab, [(m.clouds[0].uid, 1.0, "offtake_payment"), (m.clouds[1].uid, 3.0, "offtake_payment")])
+    assert m.financier.cash_busd == pytest.approx(fin0 + 0.25)
+    assert stake.status == "written_off"
+    assert (m.tick, lab.uid, pytest.approx(2.0 - 0.25)) in m.stats.counterparty_losses[m.financier.uid]
 
 
 def _one_loan_cloud(principal: float = 10.0, amort: float = 1.0):

@@ -181,3 +181,17 @@ def test_a_new_round_dilutes_the_stakes_already_held():
         shares, new = E.dilute_stakes(shares, pre, paid)
         shares.append(new)
         assert sum(shares) <= 1.0 + 1e-12
+
+
+def test_contract_damages_are_the_take_or_pay_floor_of_at_most_the_capped_months():
+    # 2 GW at 1.5 $B/GW-month, 80 % take-or-pay: 2.4 a month; 30 months left, capped at 12: 28.8
+    assert E.contract_damages(2.0, 1.5, 0.8, 30, 12.0) == pytest.approx(28.8)
+    assert E.contract_damages(2.0, 1.5, 0.8, 5, 12.0) == pytest.approx(12.0)    # fewer months left than the cap
+    assert E.contract_damages(2.0, 1.5, 0.8, 30, 0.0) == 0.0                    # no claim
+    assert E.contract_damages(2.0, 1.5, 0.8, -3, 12.0) == 0.0
+
+
+def test_residual_to_stakes_by_share_and_the_rest_to_other_owners():
+    per, others = E.residual_to_stakes(10.0, [0.25, 0.1])
+    assert per == pytest.approx([2.5, 1.0]) and others == pytest.approx(6.5)
+    assert E.residual_to_stakes(-1.0, [0.5]) == ([0.0], 0.0)
