@@ -111,6 +111,17 @@ def test_interfaces_lists_every_agent_variable(world):
     assert set(zip(agents["agent"], agents["variable"])) == set(model.agent_series)
 
 
+def test_comparing_sensitivity_example_is_the_shipped_file():
+    """docs/comparing.md section 5 shows experiments/batches/sensitivity.toml as shipped (comments aside)."""
+    import tomllib
+
+    doc = (ROOT / "docs" / "comparing.md").read_text()
+    section = doc[doc.index("## 5."):]
+    first_toml = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    shipped = (ROOT / "experiments" / "batches" / "sensitivity.toml").read_text()
+    assert tomllib.loads(first_toml) == tomllib.loads(shipped)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     print(f"{INTERFACES}: {'rewritten' if write_outcome_table() else 'already up to date'}")
