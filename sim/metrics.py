@@ -10,6 +10,9 @@ Labels (thresholds in the scenario's ``[labels]`` section, defaults in sim/confi
   default's unpaid obligations or terminated contracts;
 * ``consolidation``: at least one acquisition and lab HHI up by more than ``consolidation_hhi_rise``,
   the HHI at the end being that of the last month any lab was alive (``end_concentration``).
+
+Every outcome's unit and definition: ``OUTCOME_DOCS`` (the outcome table of docs/interfaces.md is generated from
+it; the labels are also described in docs/model.md, "Labels").
 """
 
 from __future__ import annotations
@@ -30,6 +33,67 @@ OUTCOMES = LABELS + [
 KEY_OUTCOMES = ["peak_spot_price", "trough_spot_price", "months_glut", "months_scarcity", "gw_operational_end",
                 "cumulative_capex_busd", "stranded_gw", "labs_surviving", "n_defaults", "n_acquisitions",
                 "largest_lab_share"]
+
+OUTCOME_DOCS: dict[str, tuple[str, str]] = {
+    # name: (unit, one-line definition). Every key of OUTCOMES, in its order; docs/interfaces.md's outcome
+    # table is generated from it (tests/test_docs.py checks both). "Last month" = the last month simulated.
+    "label_glut": ("bool", "At least `labels.min_months` (6) consecutive months with utilisation below "
+                   "`labels.glut_utilisation` (0.8) and the spot price below `labels.glut_price_ratio` (0.9) x the "
+                   "full cost of new capacity."),
+    "label_scarcity": ("bool", "At least `labels.min_months` (6) consecutive months with unmet demand above "
+                       "`labels.scarcity_unmet_share` (0.05) of demand and the spot price above "
+                       "`labels.scarcity_price_ratio` (1.5) x full cost."),
+    "label_cascade": ("bool", "At least `labels.cascade_min_defaults` (2) defaults, at least one triggered by an "
+                      "earlier default's unpaid obligations or terminated contracts."),
+    "label_consolidation": ("bool", "At least one acquisition and the lab HHI up by more than "
+                            "`labels.consolidation_hhi_rise` (0.05) from the start to lab_hhi_end."),
+    "peak_spot_price": ("$B per EGW-month", "Highest monthly spot price of compute over the run (x 1.78 = $ per "
+                        "GPU-hour at the default 770,000 GPUs per GW; see peak_usd_gpu_hour)."),
+    "trough_spot_price": ("$B per EGW-month", "Lowest monthly spot price of compute over the run."),
+    "peak_usd_gpu_hour": ("$ per GPU-hour", "peak_spot_price per GPU-hour of the start-year chip vintage "
+                          "(efficiency 1; the H100 in `history`): $B per EGW-month x 1e9 / (`market.gpus_per_gw` x 730 h)."),
+    "trough_usd_gpu_hour": ("$ per GPU-hour", "trough_spot_price in the same unit as peak_usd_gpu_hour."),
+    "final_spot_price": ("$B per EGW-month", "Spot price of compute in the last month."),
+    "months_glut": ("months", "Months (consecutive or not) in which the glut condition of label_glut held."),
+    "months_scarcity": ("months", "Months (consecutive or not) in which the scarcity condition of label_scarcity held."),
+    "mean_utilisation": ("share (0-1)", "Mean over the months of the share of operational effective capacity "
+                         "in use (not idle)."),
+    "cumulative_capex_busd": ("$B", "Chips (merchant and in-house) and construction paid by clouds over the run."),
+    "gw_operational_end": ("GW", "Operational capacity in the last month: clouds' fleets plus labs' own clusters, "
+                           "GW of IT load."),
+    "gw_operational_start": ("GW", "Operational capacity in the first month (as gw_operational_end)."),
+    "stranded_gw": ("GW", "Capacity of defaulted firms that found no buyer and was shut down (a cloud's fleet, "
+                    "a lab's own clusters), summed over the run."),
+    "liquidated_gw": ("GW", "Capacity of defaulted clouds sold at a discount to a rival cloud, summed over the run."),
+    "announced_to_construction_ratio": ("ratio", "GW that entered construction / GW announced, both during the run "
+                                        "(projects already under construction at the start count in neither; "
+                                        "NaN if nothing was announced)."),
+    "chipmaker_revenue_busd": ("$B", "The chipmaker's revenue from chip sales, summed over the run."),
+    "chipmaker_margin": ("share (0-1)", "The chipmaker's gross margin over the run: (revenue - cost of goods) / "
+                         "revenue (NaN without revenue)."),
+    "in_house_chip_share": ("share (0-1)", "Share of the accelerator GW delivered over the run that were clouds' "
+                            "own (in-house) chips; 0 without an in-house programme."),
+    "labs_surviving": ("count", "Labs alive (not defaulted, not acquired) in the last month."),
+    "largest_lab_share": ("share (0-1)", "Largest demand share of a surviving lab in the last month."),
+    "lab_hhi_end": ("HHI (0-1)", "Herfindahl index of the alive labs' demand shares in the last month any lab was "
+                    "alive (NaN if none ever was)."),
+    "lab_hhi_rise": ("HHI (change)", "lab_hhi_end minus the lab HHI at the start."),
+    "total_debt_busd": ("$B", "Loan principal outstanding (labs and clouds, corporate and project loans) in the "
+                        "last month."),
+    "vendor_finance_losses_busd": ("$B", "The chipmaker's vendor-finance losses over the run: its equity stakes in "
+                                   "defaulted firms written off plus the loan guarantees it paid."),
+    "lender_losses_busd": ("$B", "Loan principal lenders did not recover from defaulted borrowers (after "
+                           "recoveries and guarantees), summed over the run."),
+    "n_defaults": ("count", "Defaults over the run (labs and clouds)."),
+    "n_cascade_defaults": ("count", "Defaults triggered by an earlier default's unpaid obligations or terminated "
+                           "contracts."),
+    "n_acquisitions": ("count", "Acquisitions of distressed labs by rival labs, licence-plus-hire deals included."),
+    "n_moratoria": ("count", "Permitting moratoria imposed by regulators over the run."),
+    "final_sentiment": ("index (0-1)", "Capital markets' sentiment in the last month (0 gloomiest, 1 most buoyant; it "
+                        "rations credit and sets equity valuations)."),
+    "final_demand_egw": ("EGW", "Compute demand labs face in the last month, at the current price (after price "
+                         "rationing)."),
+}
 
 
 def longest_run(mask: np.ndarray) -> int:
@@ -89,7 +153,8 @@ def compute_labels(series: Mapping[str, Sequence[float]], events: Sequence[Mappi
 
 
 def compute_outcomes(model) -> dict[str, Any]:
-    """Every outcome of DESIGN.md 4 for a model that has run (pure over its series, events and stats)."""
+    """Every outcome of OUTCOMES (units and definitions in OUTCOME_DOCS) for a model that has run (pure over its
+    series, events and stats)."""
     s, ev, th = model.series, model.event_log, model.cfg.labels
     out: dict[str, Any] = dict(compute_labels(s, ev, th, model.initial_hhi))
     if not s:

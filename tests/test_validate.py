@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -210,3 +211,8 @@ def test_validate_dir_on_a_small_batch(tmp_path):
     assert checks["median"].notna().all()
     assert set(res.verdicts["target"]) == {1, 2, 3, 4, 5}
     assert (tmp_path / "b" / "validation.csv").is_file()
+    # docs/interfaces.md lists validation.csv's columns exactly, in order
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "interfaces.md").read_text()
+    listed = doc.split("<!-- validation-columns -->")[1].split("<!-- /validation-columns -->")[0]
+    columns = [c.strip().strip("`") for c in listed.split(",")]
+    assert list(pd.read_csv(tmp_path / "b" / "validation.csv").columns) == columns
