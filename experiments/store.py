@@ -1,6 +1,6 @@
 """The batch store: streamed part files while a batch runs, one atomic finish at the end.
 
-Layout of ``results/<name>/`` (docs/interfaces.md, DESIGN.md section 6)::
+Layout of ``results/<name>/`` (docs/interfaces.md, ../shared/DESIGN.md section 6)::
 
     manifest.json        written at the start (complete = false) and again at the end
     .parts/              while running: one part per chunk of runs and per table

@@ -1,7 +1,7 @@
 """Check a batch of the ``history`` scenario against the record (``computemarket validate``).
 
 The record is ``experiments/record/history_targets.csv``: one row per check of the five calibration
-targets of CALIBRATION.md, each with its period, the published value or range and the source.
+targets of ../shared/CALIBRATION.md, each with its period, the published value or range and the source.
 :func:`run_validation` runs the scenario as a batch through the ordinary batch machinery
 (experiments/batch.py, results under ``results/validate``); :func:`validate_dir` compares any
 finished batch folder with the record, reading only its Parquet files and manifest (it never

@@ -3,7 +3,7 @@
 A scenario is a TOML file in ``experiments/scenarios/`` (or any path). It is
 validated here with pydantic (unknown fields are errors), so a typo never
 silently falls back to a default. Every field's description states its unit and
-the source or reasoning behind its default (CALIBRATION.md rows are cited as
+the source or reasoning behind its default (../shared/CALIBRATION.md rows are cited as
 "[cal: <row>]").
 
 Overrides use dotted paths (``labs.frontier_a.aggressiveness=2.0``); values are
@@ -164,7 +164,7 @@ class Chipmaker(_Section):
 
 
 class CustomSilicon(_Section):
-    """In-house accelerators (TPU-, Trainium-like): the optional second supplier of DESIGN.md 3.1.
+    """In-house accelerators (TPU-, Trainium-like): the optional second supplier of ../shared/DESIGN.md 3.1.
 
     Some clouds design their own chips and have them made by a foundry. Their programmes book foundry and
     packaging capacity years ahead on their own plan, so the output grows on a schedule, not with a

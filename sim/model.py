@@ -1,6 +1,6 @@
 """ComputeMarketModel: one simulated world of the AI compute buildout, one month per step.
 
-The order of a month (DESIGN.md 3.4) is :meth:`ComputeMarketModel.step`: read it first.
+The order of a month (../shared/DESIGN.md 3.4) is :meth:`ComputeMarketModel.step`: read it first.
 Decisions live in the agents (agents/), the clearing and pricing rules in pure functions
 (sim/economics.py, sim/markets.py), permitting in sim/permitting.py and insolvency and M&A
 in sim/distress.py. Every payment goes through the ledger (sim/ledger.py).
@@ -91,7 +91,7 @@ class ComputeMarketModel(mesa.Model):
 
     # ================================================================== the month
     def step(self) -> None:
-        """One month, in the order of DESIGN.md 3.4."""
+        """One month, in the order of ../shared/DESIGN.md 3.4."""
         t = self.tick
         self.ledger.tick = self.book.tick = t
         self._begin_month()
