@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from experiments.cli_common import add_execution_options, add_rerun_options, backend_of, setup_logging, standalone_main
+from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, check_out_dir,
+                                    setup_logging, standalone_main)
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -140,7 +141,7 @@ def run_sensitivity(target: str | Path, *, method: str | None = None, runs: int 
     the results directory like any other batch.
     """
     from experiments.analysis.sensitivity import read_sensitivity_file
-    from experiments.batch import run_batch
+    from experiments.batch import default_out_dir, run_batch
     from experiments.design import load_design
 
     spec = read_sensitivity_file(target)
@@ -149,6 +150,8 @@ def run_sensitivity(target: str | Path, *, method: str | None = None, runs: int 
         batch_file.write_text(_batch_file_for(spec, method), encoding="utf-8")
         design = load_design(batch_file, runs=runs)
     design.source = str(spec.path)
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(design)
+    check_out_dir(out_dir, resume=resume, overwrite=overwrite)
     result = run_batch(design, out_dir, backend=backend, workers=workers, address=address, resume=resume,
                        overwrite=overwrite, progress=progress, run_fn=run_fn)
     return result, Path(result.out_dir)

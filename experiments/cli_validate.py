@@ -14,7 +14,8 @@ import argparse
 import sys
 from typing import Sequence
 
-from experiments.cli_common import add_execution_options, add_rerun_options, backend_of, setup_logging, standalone_main
+from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, check_out_dir,
+                                    setup_logging, standalone_main)
 
 EXIT_OK, EXIT_WORKER_DIED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -69,7 +70,9 @@ def run_command(args: argparse.Namespace) -> int:
         record = load_record(args.record)
         design = load_design(args.scenario, runs=args.runs or DEFAULT_RUNS, seed=args.seed, name="validate",
                              record_every=1, set_overrides=args.overrides)
-        result = run_batch(design, args.out or DEFAULT_OUT, backend=backend, workers=args.workers,
+        out = args.out or DEFAULT_OUT
+        check_out_dir(out, resume=args.resume, overwrite=args.overwrite)
+        result = run_batch(design, out, backend=backend, workers=args.workers,
                            address=args.address, resume=args.resume, overwrite=args.overwrite,
                            progress=not args.quiet)
         res = validate_dir(result.out_dir, record, report=not args.no_report)

@@ -251,6 +251,12 @@ def parse_set_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def apply_set_overrides(config: ScenarioConfig, items: list[str]) -> ScenarioConfig:
+    """``config`` with ``--set path=value`` items applied, checked as ``batch --set`` checks them: an
+    unknown path names what is allowed where it went wrong (fields, or the scenario's agent ids)."""
+    return _apply_fixed(config, parse_set_overrides(items), "--set", "")
+
+
 # --------------------------------------------------------------------------- reading
 BATCH_DIR = Path(__file__).resolve().parent / "batches"
 

@@ -46,18 +46,75 @@ def _fmt(v) -> str:
     return str(v)
 
 
+RUN_FILES = ("run.parquet", "timeseries.parquet", "events.parquet", "config.json")
+"""What `run --out DIR` writes; a folder holding run.parquet or config.json is taken for an earlier run's."""
+MAX_SEED = 2**63
+
+
+def _check_run_out(out: Path, overwrite: bool) -> None:
+    """Refuse, before simulating, an --out folder `run` may not replace or cannot create."""
+    from experiments.cli_common import check_out_dir
+    from sim.config import ConfigError
+
+    check_out_dir(out, overwrite=overwrite, beside=True, can_resume=False)
+    if overwrite and out.is_dir() and any(out.iterdir()) \
+            and not any((out / f).is_file() for f in ("run.parquet", "config.json")):
+        raise ConfigError(str(out), "--out", "is not the output of `computemarket run` (no run.parquet or "
+                          "config.json); refusing to replace it: choose another --out")
+
+
+def _write_run(out: Path, write) -> None:
+    """Write a run's files into a fresh folder beside ``out`` (mode 0755), then put it in place.
+
+    An earlier run's folder at ``out`` (checked by _check_run_out) is moved aside and removed only
+    once the new one is in place; nothing else is ever deleted.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        write(tmp)
+        old = None
+        if out.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / out.name)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
-    from sim.config import load_scenario
+    from experiments.design import apply_set_overrides
+    from sim.config import ConfigError, load_scenario
     from sim.runner import events_frame, simulate, timeseries_frame
 
-    cfg = load_scenario(args.scenario, args.set)
+    if not 0 <= args.seed < MAX_SEED:
+        raise ConfigError("command line", "--seed", f"must be an integer in [0, 2**63) (got {args.seed!r})")
+    cfg = apply_set_overrides(load_scenario(args.scenario), args.set)
+    if args.months is not None:   # the schema's bounds of meta.months, with the same error as --set meta.months=
+        cfg = cfg.with_overrides({"meta.months": args.months}, source="--months")
     out = Path(args.out) if args.out else None
     if out is not None:
-        _check_writable(out)
+        _check_run_out(out, args.overwrite)
     t0 = time.perf_counter()
-    model = simulate(cfg, args.seed, args.months)
+    model = simulate(cfg, args.seed)
     elapsed = time.perf_counter() - t0
     outcomes = model.outcomes()
     labels = [k for k in outcomes if k.startswith("label_")]
@@ -81,34 +138,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"  {e['date']}  {e['kind']:<18} {e['party']}{cp}  ${e['amount_busd']:,.1f}B  {e['gw']:.2f} GW  {e['detail']}")
     if out is not None:
         import json
-        import os
-        import tempfile
 
         import pandas as pd
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        timeseries_frame(model, cfg.record.every).to_parquet(tmp / "timeseries.parquet", index=False)
-        events_frame(model).to_parquet(tmp / "events.parquet", index=False)
-        pd.DataFrame([{"scenario": cfg.meta.name, "seed": args.seed, **outcomes}]).to_parquet(tmp / "run.parquet", index=False)
-        (tmp / "config.json").write_text(json.dumps(cfg.model_dump(), indent=1))
-        if out.exists():
-            import shutil
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-        print(f"wrote {out}/ (run.parquet, timeseries.parquet, events.parquet, config.json)")
+        def write(tmp: Path) -> None:
+            timeseries_frame(model, cfg.record.every).to_parquet(tmp / "timeseries.parquet", index=False)
+            events_frame(model).to_parquet(tmp / "events.parquet", index=False)
+            pd.DataFrame([{"scenario": cfg.meta.name, "seed": args.seed, **outcomes}]).to_parquet(
+                tmp / "run.parquet", index=False)
+            (tmp / "config.json").write_text(json.dumps(cfg.model_dump(), indent=1))
+
+        _write_run(out, write)
+        print(f"wrote {out}/ ({', '.join(RUN_FILES)})")
     return 0
-
-
-def _check_writable(path: Path) -> None:
-    from sim.config import ConfigError
-
-    parent = path.parent if not path.exists() else path
-    while not parent.exists():
-        parent = parent.parent
-    import os
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(str(path), "--out", "directory is not writable")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,11 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run one world and print its labels, outcomes and notable events")
     r.add_argument("scenario", help="scenario name (see `computemarket scenarios`) or path to a .toml")
-    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    r.add_argument("--months", type=int, default=None, help="horizon in months (default: the scenario's)")
+    r.add_argument("--seed", type=int, default=0, help="random seed, 0 <= N < 2**63 (default 0)")
+    r.add_argument("--months", type=int, default=None, help="horizon in months, 1-600 (default: the scenario's)")
     r.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a parameter by dotted path, e.g. labs.frontier_a.aggressiveness=2.0 (repeatable)")
-    r.add_argument("--out", default=None, metavar="DIR", help="write the run's tables as Parquet to DIR")
+    r.add_argument("--out", default=None, metavar="DIR",
+                   help="write the run's tables as Parquet to DIR (a new or empty folder)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace DIR when it holds an earlier run's output (run.parquet / config.json)")
     r.set_defaults(func=_cmd_run)
 
     s = sub.add_parser("scenarios", help="list the scenarios with one line each (or, with --fields, every parameter)")
