@@ -73,6 +73,18 @@ def check_out_dir(out: str | Path, *, resume: bool = False, overwrite: bool = Fa
     os.rmdir(made)
 
 
+def without_name_hint(exc: Exception) -> Exception:
+    """The error for a command without ``--name`` (validate, sensitivity): the result store's hints
+    ("use --overwrite or another --name") are worded for ``batch``; they name ``--out`` instead."""
+    message = getattr(exc, "message", None)
+    if not message or "--name" not in message:
+        return exc
+    from sim.config import ConfigError
+
+    return ConfigError(exc.source, exc.path, message.replace("another --out or --name", "another --out")
+                       .replace("another --name", "another --out"))
+
+
 def standalone_main(register: Callable[[argparse._SubParsersAction], object], argv: Sequence[str] | None,
                     command: str | None = None) -> int:
     """Run subcommands outside ``computemarket``: ``python -m experiments.cli_X ARGS``. With ``command`` the

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, check_out_dir,
-                                    setup_logging, standalone_main)
+                                    setup_logging, standalone_main, without_name_hint)
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -75,7 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="outcomes to analyse (default: the file's [sensitivity] outcomes, else labels + key outcomes)")
     s.add_argument("--runs", type=int, metavar="N", help="seeds per design point (default: the file's replications)")
     add_execution_options(s)
-    s.add_argument("--out", metavar="DIR", help="result folder (default: results/<name>)")
+    s.add_argument("--out", metavar="DIR",
+                   help="result folder (default: results/<name>, results/<name>_<method> when --method "
+                        "switches the file's design)")
     add_rerun_options(s, "complete a killed sensitivity batch")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=run_sensitivity_command)
@@ -123,6 +125,9 @@ def _batch_file_for(spec: Any, method: str | None) -> str:
                                "\"saltelli\" (Sobol) or \"morris\", or pass --method sobol|morris")
     batch = dict(tables["batch"])
     batch.setdefault("name", spec.path.stem)
+    if method and spec.batch_tables["sample"].get("method") != design_method:
+        # --method switched the file's design: its own folder, so the file's design and this one do not collide
+        batch["name"] = f"{batch['name']}_{method}"
     scenario = str(batch.get("scenario", ""))
     if scenario.endswith(".toml") and not Path(scenario).is_absolute():
         batch["scenario"] = str((spec.path.parent / scenario).resolve())
@@ -182,7 +187,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
                                                     resume=args.resume, overwrite=args.overwrite,
                                                     progress=not args.quiet)
             except ConfigError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+                print(f"error: {without_name_hint(exc)}", file=sys.stderr)
                 return EXIT_BAD_INPUT
             n_failed = batch.n_failed
         result = analyze_results(result_dir, outcomes, conf_level=conf, num_resamples=resamples)

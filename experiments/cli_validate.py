@@ -15,7 +15,7 @@ import sys
 from typing import Sequence
 
 from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, check_out_dir,
-                                    setup_logging, standalone_main)
+                                    setup_logging, standalone_main, without_name_hint)
 
 EXIT_OK, EXIT_WORKER_DIED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -77,7 +77,7 @@ def run_command(args: argparse.Namespace) -> int:
                            progress=not args.quiet)
         res = validate_dir(result.out_dir, record, report=not args.no_report)
     except (ConfigError, ValidationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {without_name_hint(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except WorkerCrash as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -210,3 +210,19 @@ def test_validate_dir_on_a_small_batch(tmp_path):
     assert checks["median"].notna().all()
     assert set(res.verdicts["target"]) == {1, 2, 3, 4, 5}
     assert (tmp_path / "b" / "validation.csv").is_file()
+
+
+def test_cli_folder_errors_name_only_options_validate_has(tmp_path, capsys):
+    out = tmp_path / "val"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"fingerprint": "another design"}')
+    args = ["--runs", "2", "--set", "meta.months=3", "--out", str(out), "--quiet"]
+    from experiments.cli_validate import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "another --out" in err and "--name" not in err
+    assert main([*args, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "different design" in err and "another --out" in err and "--name" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
