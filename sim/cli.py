@@ -17,16 +17,89 @@ from pathlib import Path
 EXTENSIONS = ("experiments.cli_batch", "experiments.cli_compare", "experiments.cli_validate", "sim.cli_viz")
 
 
+AGENT_SECTIONS = ("labs", "clouds", "regulators")
+"""The scenario tables keyed by agent id; ``schema_fields`` lists their fields as ``<section>.<id>.<field>``."""
+
+
+def _scenario_fields(cfg) -> list[tuple[str, str, object, str, object]]:
+    """Every parameter of one scenario, agent tables expanded to its own ids, in schema order:
+    ``(path, type, default, description, the scenario's value)``."""
+    from sim.config import schema_fields
+
+    rows, out = schema_fields(), []
+    done: set[str] = set()
+    for path, *_ in rows:
+        if ".<id>." not in path:
+            out.append(path)
+            continue
+        section = path.split(".<id>.")[0]
+        if section in done:
+            continue
+        done.add(section)
+        fields = [r[0].split(".<id>.", 1)[1] for r in rows if r[0].startswith(f"{section}.<id>.")]
+        out += [f"{section}.{aid}.{f}" for aid in cfg.get_path(section) for f in fields]
+    meta = {r[0]: r[1:] for r in rows}
+    generic = lambda p: p if p in meta else ".".join(p.split(".")[:1] + ["<id>"] + p.split(".")[2:])  # noqa: E731
+    return [(p, *meta[generic(p)], cfg.get_path(p)) for p in out]
+
+
+def _agents_text(cfg) -> list[str]:
+    """The scenario's agents by section: id and display name (regulators: review and grid figures)."""
+    lines = []
+    for section in AGENT_SECTIONS:
+        agents = cfg.get_path(section)
+        lines.append(f"{section} ({len(agents)}):")
+        width = max(len(a) for a in agents)
+        for aid, agent in agents.items():
+            if section == "labs":
+                more = agent.name + (f"  (partner cloud {agent.partner_cloud})" if agent.partner_cloud else "")
+            elif section == "clouds":
+                more = agent.name + f"  (jurisdiction {agent.jurisdiction}" \
+                    + (f", hosts {agent.hosts_lab})" if agent.hosts_lab else ")")
+            else:
+                more = f"review {agent.review_months:g} months, grid {agent.grid_gw_per_year:g} GW/yr"
+            lines.append(f"  {aid:<{width}}  {more}")
+    return lines
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.config import ConfigError, load_scenario, scenario_names, schema_fields
 
+    cfg = load_scenario(args.scenario) if args.scenario else None
     if args.fields is not None:   # the parameters, not the scenarios
-        rows = [r for r in schema_fields() if r[0].startswith(args.fields)]
+        prefix = args.fields
+        if cfg is None:
+            rows = [(*r, None) for r in schema_fields() if r[0].startswith(prefix)]
+        else:   # this scenario's own ids; the generic <id> form matches too
+            rows = [r for r in _scenario_fields(cfg) if r[0].startswith(prefix)
+                    or ".".join(r[0].split(".")[:1] + ["<id>"] + r[0].split(".")[2:]).startswith(prefix)]
         if not rows:
             sections = sorted({r[0].split(".")[0] for r in schema_fields()})
-            raise ConfigError("--fields", args.fields, f"no parameter path starts with this; sections: {', '.join(sections)}")
-        for path, kind, default, desc in rows:
-            print(f"{path}  ({kind}, default {default!r})\n    {desc}")
+            section = prefix.split(".")[0]
+            if cfg is None and section in AGENT_SECTIONS and "." in prefix:
+                raise ConfigError("--fields", prefix, f"no parameter path starts with this: agent fields are listed "
+                                  f"as {section}.<id>.<field>; name a scenario to use its ids, e.g. "
+                                  f"computemarket scenarios baseline --fields {prefix}")
+            if cfg is not None and section in AGENT_SECTIONS:
+                raise ConfigError("--fields", prefix, f"no parameter path of scenario {cfg.meta.name!r} starts with "
+                                  f"this; its {section}: {', '.join(cfg.get_path(section))}")
+            raise ConfigError("--fields", prefix, f"no parameter path starts with this; sections: {', '.join(sections)}")
+        for path, kind, default, desc, value in rows:
+            if cfg is None:
+                print(f"{path}  ({kind}, default {default!r})\n    {desc}")
+            else:
+                mark = "" if value == default else "   *"
+                print(f"{path} = {value!r}  ({kind}, default {default!r}){mark}\n    {desc}")
+        if cfg is not None:
+            print(f"(* = differs from the default; values of scenario {cfg.meta.name!r})")
+        return 0
+    if cfg is not None:
+        print(f"{cfg.meta.name}: {cfg.meta.description}")
+        print(f"  {cfg.meta.months} months from {cfg.meta.start}"
+              + (f"; extends {cfg.meta.extends}" if cfg.meta.extends else ""))
+        for line in _agents_text(cfg):
+            print(line)
+        print(f"its parameter values: computemarket scenarios {args.scenario} --fields [PREFIX]")
         return 0
     width = max(len(n) for n in scenario_names())
     for name in scenario_names():
@@ -173,10 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace DIR when it holds an earlier run's output (run.parquet / config.json)")
     r.set_defaults(func=_cmd_run)
 
-    s = sub.add_parser("scenarios", help="list the scenarios with one line each (or, with --fields, every parameter)")
+    s = sub.add_parser("scenarios", help="list the scenarios with one line each; with SCENARIO its labs, clouds "
+                                         "and regulators; with --fields every parameter",
+                       description="Without arguments: the scenario library, one line each. With SCENARIO: its "
+                                   "agents by section (labs, clouds, regulators) with their ids and names. With "
+                                   "--fields: every parameter (dotted path, type, default, unit and source); with "
+                                   "SCENARIO and --fields, that scenario's value next to each default, agent "
+                                   "tables under the scenario's own ids (labs.frontier_a.aggressiveness).")
+    s.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
+                   help="scenario name or path to a .toml: show its agents (and, with --fields, its values)")
     s.add_argument("--fields", nargs="?", const="", default=None, metavar="PREFIX",
-                   help="list every scenario parameter (dotted path, type, default, unit and source) instead; "
-                        "PREFIX keeps the paths that start with it, e.g. --fields clouds")
+                   help="list every scenario parameter instead; PREFIX keeps the paths that start with it, "
+                        "e.g. --fields clouds, or with a SCENARIO --fields labs.frontier_a")
     s.set_defaults(func=_cmd_scenarios)
 
     for mod in EXTENSIONS:

@@ -153,3 +153,34 @@ def test_run_set_still_applies(capsys, tmp_path):
                         "--out", tmp_path / "r")
     assert code == 0, err
     assert json.loads((tmp_path / "r" / "config.json").read_text())["labs"]["frontier_a"]["aggressiveness"] == 2.5
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def test_scenarios_scenario_lists_its_agents_by_section(capsys):
+    code, out, err = cm(capsys, "scenarios", "baseline")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("baseline: ")
+    for section, aid in (("labs", "frontier_a"), ("clouds", "hyper_a"), ("regulators", "us_east")):
+        header = next(i for i, line in enumerate(lines) if line.startswith(f"{section} ("))
+        assert any(line.split()[0] == aid for line in lines[header + 1:])
+    assert any(line.split()[:3] == ["frontier_a", "Frontier", "A"] for line in lines)
+
+
+def test_scenarios_fields_with_a_scenario_shows_its_values_under_its_ids(capsys):
+    from sim.config import load_scenario
+
+    code, out, err = cm(capsys, "scenarios", "baseline", "--fields", "labs.frontier_a")
+    assert code == 0, err
+    value = load_scenario("baseline").labs["frontier_a"].aggressiveness
+    assert f"labs.frontier_a.aggressiveness = {value!r}  (float, default 1.0)" in out
+    assert "labs.frontier_b." not in out and "<id>" not in out
+    code, out, _ = cm(capsys, "scenarios", "custom_silicon", "--fields", "custom_silicon.supply_gw")
+    assert code == 0 and "custom_silicon.supply_gw_per_month = 0.25  (float, default 0.0)   *" in out
+    # an unknown id lists the scenario's ids; without a scenario a concrete id says how to ask
+    one_line_error(*cm(capsys, "scenarios", "baseline", "--fields", "labs.frontier_z"),
+                   "--fields: labs.frontier_z:", "its labs: frontier_a, frontier_b")
+    one_line_error(*cm(capsys, "scenarios", "--fields", "labs.frontier_a"),
+                   "labs.<id>.<field>", "scenarios baseline --fields labs.frontier_a")
