@@ -148,12 +148,19 @@ def run_sensitivity(target: str | Path, *, method: str | None = None, runs: int 
     from experiments.analysis.sensitivity import read_sensitivity_file
     from experiments.batch import default_out_dir, run_batch
     from experiments.design import load_design
+    from sim.config import ConfigError
 
     spec = read_sensitivity_file(target)
     with tempfile.TemporaryDirectory(prefix="computemarket-sensitivity-") as tmp:
         batch_file = Path(tmp) / f"{spec.path.stem}.toml"
         batch_file.write_text(_batch_file_for(spec, method), encoding="utf-8")
-        design = load_design(batch_file, runs=runs)
+        try:
+            design = load_design(batch_file, runs=runs)
+        except ConfigError as exc:   # name the user's file, not the temporary copy
+            if exc.source != str(batch_file):
+                raise
+            raise ConfigError(str(spec.path), exc.path,
+                              exc.message + (f" (with --method {method})" if method else "")) from None
     design.source = str(spec.path)
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(design)
     check_out_dir(out_dir, resume=resume, overwrite=overwrite)

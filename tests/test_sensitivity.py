@@ -192,3 +192,13 @@ def test_cli_sensitivity_folder_errors_name_only_its_own_options(tmp_path, capsy
     err = capsys.readouterr().err
     assert "different design" in err and "another --out" in err and "--name" not in err
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
+def test_cli_sensitivity_design_errors_name_the_users_file(tmp_path, capsys):
+    spec = _write(tmp_path, GOOD.replace("method = \"saltelli\"\nn = 16", "method = \"morris\"\nn = 12")
+                  .replace("second_order = false\n", ""))
+    assert cli_main(["sensitivity", str(spec), "--method", "sobol", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {spec}: sample.n: a Saltelli design needs a power of two, e.g. 64 or 128 (got 12) " \
+                  "(with --method sobol)\n"
+    assert not (tmp_path / "o").exists()
