@@ -88,6 +88,8 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"validate {design.scenario_name}: {result.n_ok} of {result.n_runs} runs ok"
           + (f" ({result.n_failed} failed, left out)" if result.n_failed else "")
           + f" -> {result.out_dir}")
+    for warning in res.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(res.text)
     if res.report:
         print(f"report: {res.report}")
