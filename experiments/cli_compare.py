@@ -89,14 +89,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     """``computemarket compare``: print the table, write the report, return the exit code."""
     setup_logging()
-    from experiments.analysis.compare import comparison_text, compare_dirs
+    from experiments.analysis.compare import comparison_text, comparison_warnings, compare_dirs
     from experiments.analysis.loading import BatchError
 
     if len(args.dirs) < 2:
         print(f"error: {args.dirs[0]}: compare needs at least two batch directories", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not 0 < args.alpha < 1 or args.bootstrap < 100:
-        print("error: command line: --alpha must be in (0, 1) and --bootstrap at least 100", file=sys.stderr)
+    if not 0 < args.alpha < 1:
+        print(f"error: command line: --alpha: must be between 0 and 1, both excluded (got {args.alpha:g})",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.bootstrap < 100:
+        print(f"error: command line: --bootstrap: must be at least 100 resamples (got {args.bootstrap})",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         comp, path = compare_dirs(args.dirs, args.out, allow_incomplete=args.allow_incomplete,
@@ -107,6 +112,8 @@ def run_compare(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: {args.out or 'report'}: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_BAD_INPUT
+    for warning in comparison_warnings(comp.batches):
+        print(f"warning: {warning}", file=sys.stderr)
     print(comparison_text(comp, path), end="")
     return EXIT_OK
 
