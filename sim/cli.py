@@ -171,6 +171,20 @@ def _umask() -> int:
     return mask
 
 
+def _dated_detail(model, event: dict) -> str:
+    """An event's detail with a contract's start month (a tick, "start 158") as its date ("start 2038-03")."""
+    import re
+
+    import numpy as np
+
+    from sim.runner import model_dates
+
+    if event["kind"] != "contract_signed":
+        return event["detail"]
+    return re.sub(r"\bstart (\d+)\b", lambda m: f"start {model_dates(model, np.array([int(m.group(1))]))[0]}",
+                  event["detail"])
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
@@ -208,7 +222,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("notable events:")
         for e in sorted(notable + big, key=lambda e: e["tick"])[:25]:
             cp = f" <- {e['counterparty']}" if e["counterparty"] else ""
-            print(f"  {e['date']}  {e['kind']:<18} {e['party']}{cp}  ${e['amount_busd']:,.1f}B  {e['gw']:.2f} GW  {e['detail']}")
+            print(f"  {e['date']}  {e['kind']:<18} {e['party']}{cp}  ${e['amount_busd']:,.1f}B  {e['gw']:.2f} GW  "
+                  f"{_dated_detail(model, e)}")
     if out is not None:
         import json
 

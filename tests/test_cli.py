@@ -184,3 +184,29 @@ def test_scenarios_fields_with_a_scenario_shows_its_values_under_its_ids(capsys)
                    "--fields: labs.frontier_z:", "its labs: frontier_a, frontier_b")
     one_line_error(*cm(capsys, "scenarios", "--fields", "labs.frontier_a"),
                    "labs.<id>.<field>", "scenarios baseline --fields labs.frontier_a")
+
+
+# --------------------------------------------------------------------------- small things
+
+
+def test_run_prints_contract_starts_as_dates(capsys):
+    code, out, err = cm(capsys, "run", "baseline", "--months", "12")
+    assert code == 0, err
+    signed = [line for line in out.splitlines() if "contract_signed" in line]
+    assert signed
+    for line in signed:
+        start = line.rsplit("start ", 1)[1]
+        assert len(start) == 7 and start[4] == "-" and start[:4].isdigit(), line
+
+
+def test_unknown_scenario_error_has_no_placeholder(capsys):
+    err = one_line_error(*cm(capsys, "run", "nosuch"), "error: nosuch: unknown scenario; available: baseline")
+    assert "<root>" not in err
+    one_line_error(*cm(capsys, "scenarios", "nosuch"), "error: nosuch: unknown scenario; available: baseline")
+
+
+def test_viz_errors_are_lower_case_one_line(capsys):
+    one_line_error(*cm(capsys, "viz", "--port", "99999"),
+                   "error: computemarket viz: --port: must be between 1 and 65535, got 99999")
+    one_line_error(*cm(capsys, "viz", "--host", "no.such.host.invalid", "--port", "8000"),
+                   "error: computemarket viz: --host: cannot listen on no.such.host.invalid")
