@@ -546,7 +546,8 @@ def _row_texts(r: Any) -> tuple[str, str, str]:
     d = row_digits(r)
     if r["role"] == "assumed":
         return f"{record_text(r, d)} (not simulated)", _fmt(r["median"], d), ""
-    band = f"[{_fmt(r['q10'], d)}, {_fmt(r['q90'], d)}]" if r["n"] else "n/a"
+    no_band = not r["n"] or (math.isnan(r["q10"]) and math.isnan(r["q90"]))
+    band = "n/a" if no_band else f"[{_fmt(r['q10'], d)}, {_fmt(r['q90'], d)}]"
     return record_text(r, d), _fmt(r["median"], d), band
 
 
