@@ -17,8 +17,8 @@ import argparse
 import sys
 from typing import Sequence
 
-from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, setup_logging,
-                                    standalone_main)
+from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, check_out_dir,
+                                    setup_logging, standalone_main)
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_command(args: argparse.Namespace) -> int:
     """Run the batch described by parsed arguments; print results; return the exit code."""
     setup_logging(args.quiet)
-    from experiments.batch import WorkerCrash, run_batch, summary_and_report
+    from experiments.batch import WorkerCrash, default_out_dir, run_batch, summary_and_report
     from experiments.design import load_design
     from sim.config import ConfigError
 
@@ -65,7 +65,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         design = load_design(args.target, runs=args.runs, seed=args.seed, name=args.name,
                              record_every=args.record_every, set_overrides=args.overrides)
-        result = run_batch(design, args.out, backend=backend, workers=args.workers, address=args.address,
+        out = args.out or default_out_dir(design)
+        check_out_dir(out, resume=args.resume, overwrite=args.overwrite, other="--name")
+        result = run_batch(design, out, backend=backend, workers=args.workers, address=args.address,
                            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

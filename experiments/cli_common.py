@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 BATCH_LOGGERS = ("experiments.batch", "experiments.backends", "experiments.design")
@@ -32,6 +33,56 @@ def add_rerun_options(p: argparse.ArgumentParser, resume_help: str) -> None:
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help=resume_help)
     again.add_argument("--overwrite", action="store_true", help="replace an existing result folder")
+
+
+def check_out_dir(out: str | Path, *, resume: bool = False, overwrite: bool = False, option: str = "--out",
+                  other: str = "", beside: bool = False, can_resume: bool = True) -> None:
+    """Refuse, before anything runs or is written, a result folder the command may not or cannot write.
+
+    ``out`` must be a directory or not exist yet; an existing non-empty one needs ``--resume`` or
+    ``--overwrite`` (whether it is a result folder of the right kind is the caller's check); and the
+    place where it goes must take new files: a probe folder is created in ``out`` itself (or, with
+    ``beside``, or when ``out`` does not exist, in its nearest existing parent) and removed at once,
+    because permission bits alone say nothing when running as root or on special file systems
+    (``/proc``). ``other`` names the command's other way to pick a folder (``"--name"`` for batch)
+    for the hint; ``can_resume`` False leaves --resume out of it. Raises ConfigError, one line:
+    ``<folder>: --out: <what is wrong>``.
+    """
+    import os
+    import tempfile
+
+    from sim.config import ConfigError
+
+    out = Path(out)
+    choose = f"choose another {option}" + (f" or {other}" if other else "")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(str(out), option, f"exists and is not a directory; {choose}")
+    if out.is_dir() and not (resume or overwrite) and any(out.iterdir()):
+        again = "pass --resume to complete it, --overwrite to replace it," if can_resume else "pass --overwrite to replace it"
+        raise ConfigError(str(out), option, f"already exists; {again} or {choose}")
+    probe = out if out.is_dir() and not beside else out.parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(str(out), option, f"cannot create it: {probe} is a file, not a directory")
+    try:
+        made = tempfile.mkdtemp(prefix=".computemarket-probe-", dir=probe)
+    except OSError as exc:
+        raise ConfigError(str(out), option, f"cannot write there: {probe} does not take new files "
+                          f"({exc.strerror or exc})") from None
+    os.rmdir(made)
+
+
+def without_name_hint(exc: Exception) -> Exception:
+    """The error for a command without ``--name`` (validate, sensitivity): the result store's hints
+    ("use --overwrite or another --name") are worded for ``batch``; they name ``--out`` instead."""
+    message = getattr(exc, "message", None)
+    if not message or "--name" not in message:
+        return exc
+    from sim.config import ConfigError
+
+    return ConfigError(exc.source, exc.path, message.replace("another --out or --name", "another --out")
+                       .replace("another --name", "another --out"))
 
 
 def standalone_main(register: Callable[[argparse._SubParsersAction], object], argv: Sequence[str] | None,

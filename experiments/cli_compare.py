@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from experiments.cli_common import add_execution_options, add_rerun_options, backend_of, setup_logging, standalone_main
+from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, check_out_dir,
+                                    setup_logging, standalone_main, without_name_hint)
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -74,7 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="outcomes to analyse (default: the file's [sensitivity] outcomes, else labels + key outcomes)")
     s.add_argument("--runs", type=int, metavar="N", help="seeds per design point (default: the file's replications)")
     add_execution_options(s)
-    s.add_argument("--out", metavar="DIR", help="result folder (default: results/<name>)")
+    s.add_argument("--out", metavar="DIR",
+                   help="result folder (default: results/<name>, results/<name>_<method> when --method "
+                        "switches the file's design)")
     add_rerun_options(s, "complete a killed sensitivity batch")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=run_sensitivity_command)
@@ -86,14 +89,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     """``computemarket compare``: print the table, write the report, return the exit code."""
     setup_logging()
-    from experiments.analysis.compare import comparison_text, compare_dirs
+    from experiments.analysis.compare import comparison_text, comparison_warnings, compare_dirs
     from experiments.analysis.loading import BatchError
 
     if len(args.dirs) < 2:
         print(f"error: {args.dirs[0]}: compare needs at least two batch directories", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not 0 < args.alpha < 1 or args.bootstrap < 100:
-        print("error: command line: --alpha must be in (0, 1) and --bootstrap at least 100", file=sys.stderr)
+    if not 0 < args.alpha < 1:
+        print(f"error: command line: --alpha: must be between 0 and 1, both excluded (got {args.alpha:g})",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.bootstrap < 100:
+        print(f"error: command line: --bootstrap: must be at least 100 resamples (got {args.bootstrap})",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         comp, path = compare_dirs(args.dirs, args.out, allow_incomplete=args.allow_incomplete,
@@ -104,6 +112,8 @@ def run_compare(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: {args.out or 'report'}: cannot write the report ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_BAD_INPUT
+    for warning in comparison_warnings(comp.batches):
+        print(f"warning: {warning}", file=sys.stderr)
     print(comparison_text(comp, path), end="")
     return EXIT_OK
 
@@ -122,6 +132,9 @@ def _batch_file_for(spec: Any, method: str | None) -> str:
                                "\"saltelli\" (Sobol) or \"morris\", or pass --method sobol|morris")
     batch = dict(tables["batch"])
     batch.setdefault("name", spec.path.stem)
+    if method and spec.batch_tables["sample"].get("method") != design_method:
+        # --method switched the file's design: its own folder, so the file's design and this one do not collide
+        batch["name"] = f"{batch['name']}_{method}"
     scenario = str(batch.get("scenario", ""))
     if scenario.endswith(".toml") and not Path(scenario).is_absolute():
         batch["scenario"] = str((spec.path.parent / scenario).resolve())
@@ -140,15 +153,24 @@ def run_sensitivity(target: str | Path, *, method: str | None = None, runs: int 
     the results directory like any other batch.
     """
     from experiments.analysis.sensitivity import read_sensitivity_file
-    from experiments.batch import run_batch
+    from experiments.batch import default_out_dir, run_batch
     from experiments.design import load_design
+    from sim.config import ConfigError
 
     spec = read_sensitivity_file(target)
     with tempfile.TemporaryDirectory(prefix="computemarket-sensitivity-") as tmp:
         batch_file = Path(tmp) / f"{spec.path.stem}.toml"
         batch_file.write_text(_batch_file_for(spec, method), encoding="utf-8")
-        design = load_design(batch_file, runs=runs)
+        try:
+            design = load_design(batch_file, runs=runs)
+        except ConfigError as exc:   # name the user's file, not the temporary copy
+            if exc.source != str(batch_file):
+                raise
+            raise ConfigError(str(spec.path), exc.path,
+                              exc.message + (f" (with --method {method})" if method else "")) from None
     design.source = str(spec.path)
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(design)
+    check_out_dir(out_dir, resume=resume, overwrite=overwrite)
     result = run_batch(design, out_dir, backend=backend, workers=workers, address=address, resume=resume,
                        overwrite=overwrite, progress=progress, run_fn=run_fn)
     return result, Path(result.out_dir)
@@ -179,7 +201,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
                                                     resume=args.resume, overwrite=args.overwrite,
                                                     progress=not args.quiet)
             except ConfigError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+                print(f"error: {without_name_hint(exc)}", file=sys.stderr)
                 return EXIT_BAD_INPUT
             n_failed = batch.n_failed
         result = analyze_results(result_dir, outcomes, conf_level=conf, num_resamples=resamples)

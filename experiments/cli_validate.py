@@ -14,7 +14,8 @@ import argparse
 import sys
 from typing import Sequence
 
-from experiments.cli_common import add_execution_options, add_rerun_options, backend_of, setup_logging, standalone_main
+from experiments.cli_common import (add_execution_options, add_rerun_options, backend_of, check_out_dir,
+                                    setup_logging, standalone_main, without_name_hint)
 
 EXIT_OK, EXIT_WORKER_DIED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -69,12 +70,14 @@ def run_command(args: argparse.Namespace) -> int:
         record = load_record(args.record)
         design = load_design(args.scenario, runs=args.runs or DEFAULT_RUNS, seed=args.seed, name="validate",
                              record_every=1, set_overrides=args.overrides)
-        result = run_batch(design, args.out or DEFAULT_OUT, backend=backend, workers=args.workers,
+        out = args.out or DEFAULT_OUT
+        check_out_dir(out, resume=args.resume, overwrite=args.overwrite)
+        result = run_batch(design, out, backend=backend, workers=args.workers,
                            address=args.address, resume=args.resume, overwrite=args.overwrite,
                            progress=not args.quiet)
         res = validate_dir(result.out_dir, record, report=not args.no_report)
     except (ConfigError, ValidationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {without_name_hint(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except WorkerCrash as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -85,6 +88,8 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"validate {design.scenario_name}: {result.n_ok} of {result.n_runs} runs ok"
           + (f" ({result.n_failed} failed, left out)" if result.n_failed else "")
           + f" -> {result.out_dir}")
+    for warning in res.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(res.text)
     if res.report:
         print(f"report: {res.report}")

@@ -49,8 +49,8 @@ own stream. A run's result depends only on its configuration and seed.
 
 Samplers: ``lhs`` is ``scipy.stats.qmc.LatinHypercube``; ``sobol`` is a
 scrambled ``scipy.stats.qmc.Sobol`` sequence (``n`` must be a power of two);
-``saltelli`` is SALib's Sobol'-index design (``n * (2d + 2)`` points, or
-``n * (d + 2)`` with ``second_order = false``); ``morris`` is SALib's Morris
+``saltelli`` is SALib's Sobol'-index design (``n`` a power of two too;
+``n * (2d + 2)`` points, or ``n * (d + 2)`` with ``second_order = false``); ``morris`` is SALib's Morris
 design (``n * (d + 1)`` points, ``levels`` grid levels, default 4). Integer
 parameters get rounded sample values.
 """
@@ -249,6 +249,12 @@ def parse_set_overrides(items: list[str]) -> dict[str, Any]:
             value = text.strip()
         out[path.strip()] = value
     return out
+
+
+def apply_set_overrides(config: ScenarioConfig, items: list[str]) -> ScenarioConfig:
+    """``config`` with ``--set path=value`` items applied, checked as ``batch --set`` checks them: an
+    unknown path names what is allowed where it went wrong (fields, or the scenario's agent ids)."""
+    return _apply_fixed(config, parse_set_overrides(items), "--set", "")
 
 
 # --------------------------------------------------------------------------- reading
@@ -479,6 +485,8 @@ def _sample_points(config: ScenarioConfig, sample: Any, src: str,
     _check_positive_int(src, "sample.n", n)
     if method == "sobol" and n & (n - 1):
         raise ConfigError(src, "sample.n", f"Sobol points need a power of two, e.g. 64 or 128 (got {n})")
+    if method == "saltelli" and n & (n - 1):   # SALib only warns; its Sobol' sequence loses its balance
+        raise ConfigError(src, "sample.n", f"a Saltelli design needs a power of two, e.g. 64 or 128 (got {n})")
     sample_seed = sample.get("seed", batch_seed)
     _check_seed(src, "sample.seed", sample_seed)
     if "second_order" in sample and method != "saltelli":

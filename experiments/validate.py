@@ -178,18 +178,26 @@ def load_record(path: str | Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(RECORD_COLUMNS))
 
 
-def record_text(row: Any) -> str:
-    """The record of one row as text: ``47.5``, ``>= 8``, ``<= 2``, ``0.7-0.76``."""
+def _num(x: float, digits: int) -> str:
+    """``textfmt.num`` without trailing zeros after the decimal point (47.50 -> 47.5)."""
     from experiments.analysis.textfmt import num
 
+    text = num(x, digits)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def record_text(row: Any, digits: int = 3) -> str:
+    """The record of one row as text: ``47.5``, ``>= 8``, ``<= 2``, ``0.7-0.76`` (up to ``digits`` significant)."""
+    num = _num
+
     if not math.isnan(row["value"]):
-        return num(row["value"])
+        return num(row["value"], digits)
     lo, hi = row["low"], row["high"]
     if math.isnan(hi):
-        return f">= {num(lo)}"
+        return f">= {num(lo, digits)}"
     if math.isnan(lo):
-        return f"<= {num(hi)}"
-    return f"{num(lo)}-{num(hi)}"
+        return f"<= {num(hi, digits)}"
+    return f"{num(lo, digits)}-{num(hi, digits)}"
 
 
 # =============================================================================== monthly panel
@@ -446,7 +454,8 @@ def summarise(values: np.ndarray) -> tuple[float, float, float, int]:
     v = v[~np.isnan(v)]
     if v.size == 0:
         return math.nan, math.nan, math.nan, 0
-    q = np.quantile(v, QUANTILES)
+    with np.errstate(invalid="ignore"):   # inf - inf between two infinite runs: numpy warns, the quantile is inf
+        q = np.quantile(v, QUANTILES)
     return float(q[0]), float(q[1]), float(q[2]), int(v.size)
 
 
@@ -483,26 +492,81 @@ def compare(panel: Panel, record: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def target_verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per target: its checks and whether all of them pass (``reproduced``)."""
+    """Per target: its checks and whether all of them pass (``reproduced``). ``failed_checks`` are the checks
+    whose record is outside; ``no_data_checks`` those the batch could not judge (dates outside its months)."""
     rows = []
     for target, grp in table.groupby("target", sort=True):
         checks = grp[grp["role"] == "check"]
         passed = int(sum(v is True for v in checks["inside"]))
         rows.append({"target": int(target), "target_name": grp["target_name"].iloc[0], "checks": len(checks),
                      "passed": passed, "reproduced": len(checks) > 0 and passed == len(checks),
-                     "failed_checks": ", ".join(checks.loc[[v is not True for v in checks["inside"]], "id"])})
+                     "failed_checks": ", ".join(checks.loc[[v is False for v in checks["inside"]], "id"]),
+                     "no_data_checks": ", ".join(checks.loc[[v is None for v in checks["inside"]], "id"])})
     return pd.DataFrame(rows)
 
 
+def target_word(v: Any) -> str:
+    """A target's verdict: reproduced; not reproduced (a check outside); no data (nothing outside, some unjudged)."""
+    if v["reproduced"]:
+        return "REPRODUCED"
+    return "not reproduced" if v["failed_checks"] or not v["no_data_checks"] else "no data"
+
+
 # =============================================================================== text output
-def _fmt(x: float) -> str:
-    from experiments.analysis.textfmt import num
+MIN_DIGITS, MAX_DIGITS = 4, 10
+"""Significant digits of the printed numbers: at least 4, more while a row's record and band would look equal."""
+FEW_RUNS = 40
+"""Below this many runs the 10-90% band rests on a handful of runs per tail: the output says so."""
+
+
+def _fmt(x: float, digits: int = MIN_DIGITS) -> str:
+    num = _num
 
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     if math.isinf(x):
         return "inf"
-    return num(x)
+    return num(x, digits)
+
+
+def row_digits(row: Any) -> int:
+    """Significant digits for one row: 4, or more until every two different numbers of the row (record,
+    median, band ends) print differently, so a check judged outside shows why (47.5 vs [47.472, 47.497])."""
+    num = _num
+    vals = [float(row[k]) for k in ("value", "low", "high", "median", "q10", "q90")
+            if k in row and row[k] is not None and math.isfinite(float(row[k]))]
+    for digits in range(MIN_DIGITS, MAX_DIGITS + 1):
+        if all(num(a, digits) != num(b, digits) for i, a in enumerate(vals) for b in vals[i + 1:] if a != b):
+            return digits
+    return MAX_DIGITS
+
+
+def _row_texts(r: Any) -> tuple[str, str, str]:
+    """(record, median, band) of one row, with the row's digits."""
+    d = row_digits(r)
+    if r["role"] == "assumed":
+        return f"{record_text(r, d)} (not simulated)", _fmt(r["median"], d), ""
+    no_band = not r["n"] or (math.isnan(r["q10"]) and math.isnan(r["q90"]))
+    band = "n/a" if no_band else f"[{_fmt(r['q10'], d)}, {_fmt(r['q90'], d)}]"
+    return record_text(r, d), _fmt(r["median"], d), band
+
+
+def coverage_warnings(panel: Panel, table: pd.DataFrame) -> list[str]:
+    """One-line warnings about what the table can say: too few runs; a horizon missing record dates."""
+    out = []
+    n = len(panel.run_ids)
+    if n < FEW_RUNS:
+        out.append(f"only {n} runs: a 10-90% band from fewer than {FEW_RUNS} runs is unreliable (its ends rest on "
+                   f"a few runs each); use --runs {DEFAULT_RUNS} or more before reading the verdicts")
+    judged = table[table["role"] != "assumed"]
+    dates = [d for col in ("start", "base_start") if col in judged for d in judged[col]
+             if isinstance(d, str) and d]
+    no_data = [str(i) for i, v in zip(judged["id"], judged["inside"]) if v is None]
+    if dates and min(dates) < panel.start:
+        out.append(f"the scenario starts {panel.start}, after the record's first date {min(dates)}: "
+                   f"{len(no_data)} checks have no data" + (f" ({', '.join(no_data)})" if no_data else "")
+                   + "; validate the history scenario (2023 start) for the full record")
+    return out
 
 
 def verdict_word(row: Any) -> str:
@@ -522,9 +586,8 @@ def format_table(table: pd.DataFrame, n_runs: int | None = None) -> str:
     headers = ["check", "record", "sim median", "sim 10-90%", "unit", "verdict"]
     rows = []
     for _, r in table.iterrows():
-        rows.append([f"{r['id']} {r['check']}", r["record"], _fmt(r["median"]),
-                     f"[{_fmt(r['q10'])}, {_fmt(r['q90'])}]" if r["role"] != "assumed" else "",
-                     r["unit"], verdict_word(r)])
+        record, median, band = _row_texts(r)
+        rows.append([f"{r['id']} {r['check']}", record, median, band, r["unit"], verdict_word(r)])
     lines = []
     for target, grp in table.groupby("target", sort=True):
         idx = [i for i, t in enumerate(table["target"]) if t == target]
@@ -538,12 +601,15 @@ def format_table(table: pd.DataFrame, n_runs: int | None = None) -> str:
     n_ok = int(verdicts["reproduced"].sum())
     out.append("")
     for _, v in verdicts.iterrows():
-        extra = f" (outside: {v['failed_checks']})" if not v["reproduced"] else ""
+        why = [f"{k}: {v[c]}" for k, c in (("outside", "failed_checks"), ("no data", "no_data_checks")) if v[c]]
+        extra = f" ({'; '.join(why)})" if why and not v["reproduced"] else ""
         out.append(f"target {v['target']} {v['target_name']}: {v['passed']}/{v['checks']} checks -> "
-                   f"{'REPRODUCED' if v['reproduced'] else 'not reproduced'}{extra}")
+                   f"{target_word(v)}{extra}")
     runs = f" over {n_runs} runs" if n_runs else ""
-    out.append(f"{n_ok} of {len(verdicts)} calibration targets reproduced{runs} "
-               "(point record inside the simulated 10-90% band; range record holding the simulated median)")
+    unjudged = int(sum(target_word(v) == "no data" for _, v in verdicts.iterrows()))
+    out.append(f"{n_ok} of {len(verdicts)} calibration targets reproduced{runs}"
+               + (f", {unjudged} without data" if unjudged else "")
+               + " (point record inside the simulated 10-90% band; range record holding the simulated median)")
     return "\n".join(out)
 
 
@@ -766,17 +832,18 @@ def report_html(panel: Panel, table: pd.DataFrame, title: str, meta: Sequence[tu
     if meta:
         body.append(html.key_values(list(meta)))
     body.append("<h2>Targets</h2>")
-    body.append(html.table(["target", "checks passed", "verdict", "outside"],
+    body.append(html.table(["target", "checks passed", "verdict", "outside", "no data"],
                            [[f"{v['target']}. {v['target_name']}", f"{v['passed']}/{v['checks']}",
-                             "<span class='yes'>reproduced</span>" if v["reproduced"] else "<b>not reproduced</b>",
-                             v["failed_checks"]] for _, v in verdicts.iterrows()], raw_columns=(2,)))
+                             "<span class='yes'>reproduced</span>" if v["reproduced"]
+                             else f"<b>{target_word(v)}</b>", v["failed_checks"], v["no_data_checks"]]
+                            for _, v in verdicts.iterrows()], raw_columns=(2,)))
     body.append("<h2>Checks</h2>")
     rows = []
     for _, r in table.iterrows():
         word = verdict_word(r)
         cls = "yes" if word in ("inside", "(in)") else ("no" if word in ("(out)", "not simulated", "no data") else "")
-        band = f"[{_fmt(r['q10'])}, {_fmt(r['q90'])}]" if r["role"] != "assumed" else ""
-        rows.append([r["id"], r["check"], r["record"], _fmt(r["median"]), band, r["unit"],
+        record, median, band = _row_texts(r)
+        rows.append([r["id"], r["check"], record, median, band, r["unit"],
                      f"<span class='{cls}'>{html.esc(word)}</span>" if cls else f"<b>{html.esc(word)}</b>",
                      r["source"]])
     body.append(html.table(["id", "check", "record", "sim median", "sim 10-90%", "unit", "verdict", "source"], rows,
@@ -796,6 +863,7 @@ class ValidationResult:
     text: str
     report: Path | None
     n_runs: int
+    warnings: list[str] = field(default_factory=list)
 
 
 def validate_dir(result_dir: str | Path, record: pd.DataFrame | str | Path | None = None,
@@ -821,7 +889,8 @@ def validate_dir(result_dir: str | Path, record: pd.DataFrame | str | Path | Non
         out = write_atomic(result_dir / REPORT_NAME,
                            report_html(panel, table, f"Validation: {manifest.get('scenario', '?')} vs the record",
                                        meta))
-    return ValidationResult(table, target_verdicts(table), text, out, len(panel.run_ids))
+    return ValidationResult(table, target_verdicts(table), text, out, len(panel.run_ids),
+                            coverage_warnings(panel, table))
 
 
 def run_validation(*, runs: int | None = None, workers: int | None = None, backend: str = "local",

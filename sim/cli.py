@@ -17,16 +17,89 @@ from pathlib import Path
 EXTENSIONS = ("experiments.cli_batch", "experiments.cli_compare", "experiments.cli_validate", "sim.cli_viz")
 
 
+AGENT_SECTIONS = ("labs", "clouds", "regulators")
+"""The scenario tables keyed by agent id; ``schema_fields`` lists their fields as ``<section>.<id>.<field>``."""
+
+
+def _scenario_fields(cfg) -> list[tuple[str, str, object, str, object]]:
+    """Every parameter of one scenario, agent tables expanded to its own ids, in schema order:
+    ``(path, type, default, description, the scenario's value)``."""
+    from sim.config import schema_fields
+
+    rows, out = schema_fields(), []
+    done: set[str] = set()
+    for path, *_ in rows:
+        if ".<id>." not in path:
+            out.append(path)
+            continue
+        section = path.split(".<id>.")[0]
+        if section in done:
+            continue
+        done.add(section)
+        fields = [r[0].split(".<id>.", 1)[1] for r in rows if r[0].startswith(f"{section}.<id>.")]
+        out += [f"{section}.{aid}.{f}" for aid in cfg.get_path(section) for f in fields]
+    meta = {r[0]: r[1:] for r in rows}
+    generic = lambda p: p if p in meta else ".".join(p.split(".")[:1] + ["<id>"] + p.split(".")[2:])  # noqa: E731
+    return [(p, *meta[generic(p)], cfg.get_path(p)) for p in out]
+
+
+def _agents_text(cfg) -> list[str]:
+    """The scenario's agents by section: id and display name (regulators: review and grid figures)."""
+    lines = []
+    for section in AGENT_SECTIONS:
+        agents = cfg.get_path(section)
+        lines.append(f"{section} ({len(agents)}):")
+        width = max(len(a) for a in agents)
+        for aid, agent in agents.items():
+            if section == "labs":
+                more = agent.name + (f"  (partner cloud {agent.partner_cloud})" if agent.partner_cloud else "")
+            elif section == "clouds":
+                more = agent.name + f"  (jurisdiction {agent.jurisdiction}" \
+                    + (f", hosts {agent.hosts_lab})" if agent.hosts_lab else ")")
+            else:
+                more = f"review {agent.review_months:g} months, grid {agent.grid_gw_per_year:g} GW/yr"
+            lines.append(f"  {aid:<{width}}  {more}")
+    return lines
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.config import ConfigError, load_scenario, scenario_names, schema_fields
 
+    cfg = load_scenario(args.scenario) if args.scenario else None
     if args.fields is not None:   # the parameters, not the scenarios
-        rows = [r for r in schema_fields() if r[0].startswith(args.fields)]
+        prefix = args.fields
+        if cfg is None:
+            rows = [(*r, None) for r in schema_fields() if r[0].startswith(prefix)]
+        else:   # this scenario's own ids; the generic <id> form matches too
+            rows = [r for r in _scenario_fields(cfg) if r[0].startswith(prefix)
+                    or ".".join(r[0].split(".")[:1] + ["<id>"] + r[0].split(".")[2:]).startswith(prefix)]
         if not rows:
             sections = sorted({r[0].split(".")[0] for r in schema_fields()})
-            raise ConfigError("--fields", args.fields, f"no parameter path starts with this; sections: {', '.join(sections)}")
-        for path, kind, default, desc in rows:
-            print(f"{path}  ({kind}, default {default!r})\n    {desc}")
+            section = prefix.split(".")[0]
+            if cfg is None and section in AGENT_SECTIONS and "." in prefix:
+                raise ConfigError("--fields", prefix, f"no parameter path starts with this: agent fields are listed "
+                                  f"as {section}.<id>.<field>; name a scenario to use its ids, e.g. "
+                                  f"computemarket scenarios baseline --fields {prefix}")
+            if cfg is not None and section in AGENT_SECTIONS:
+                raise ConfigError("--fields", prefix, f"no parameter path of scenario {cfg.meta.name!r} starts with "
+                                  f"this; its {section}: {', '.join(cfg.get_path(section))}")
+            raise ConfigError("--fields", prefix, f"no parameter path starts with this; sections: {', '.join(sections)}")
+        for path, kind, default, desc, value in rows:
+            if cfg is None:
+                print(f"{path}  ({kind}, default {default!r})\n    {desc}")
+            else:
+                mark = "" if value == default else "   *"
+                print(f"{path} = {value!r}  ({kind}, default {default!r}){mark}\n    {desc}")
+        if cfg is not None:
+            print(f"(* = differs from the default; values of scenario {cfg.meta.name!r})")
+        return 0
+    if cfg is not None:
+        print(f"{cfg.meta.name}: {cfg.meta.description}")
+        print(f"  {cfg.meta.months} months from {cfg.meta.start}"
+              + (f"; extends {cfg.meta.extends}" if cfg.meta.extends else ""))
+        for line in _agents_text(cfg):
+            print(line)
+        print(f"its parameter values: computemarket scenarios {args.scenario} --fields [PREFIX]")
         return 0
     width = max(len(n) for n in scenario_names())
     for name in scenario_names():
@@ -46,18 +119,89 @@ def _fmt(v) -> str:
     return str(v)
 
 
+RUN_FILES = ("run.parquet", "timeseries.parquet", "events.parquet", "config.json")
+"""What `run --out DIR` writes; a folder holding run.parquet or config.json is taken for an earlier run's."""
+MAX_SEED = 2**63
+
+
+def _check_run_out(out: Path, overwrite: bool) -> None:
+    """Refuse, before simulating, an --out folder `run` may not replace or cannot create."""
+    from experiments.cli_common import check_out_dir
+    from sim.config import ConfigError
+
+    check_out_dir(out, overwrite=overwrite, beside=True, can_resume=False)
+    if overwrite and out.is_dir() and any(out.iterdir()) \
+            and not any((out / f).is_file() for f in ("run.parquet", "config.json")):
+        raise ConfigError(str(out), "--out", "is not the output of `computemarket run` (no run.parquet or "
+                          "config.json); refusing to replace it: choose another --out")
+
+
+def _write_run(out: Path, write) -> None:
+    """Write a run's files into a fresh folder beside ``out`` (mode 0755), then put it in place.
+
+    An earlier run's folder at ``out`` (checked by _check_run_out) is moved aside and removed only
+    once the new one is in place; nothing else is ever deleted.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        write(tmp)
+        old = None
+        if out.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / out.name)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _dated_detail(model, event: dict) -> str:
+    """An event's detail with a contract's start month (a tick, "start 158") as its date ("start 2038-03")."""
+    import re
+
+    import numpy as np
+
+    from sim.runner import model_dates
+
+    if event["kind"] != "contract_signed":
+        return event["detail"]
+    return re.sub(r"\bstart (\d+)\b", lambda m: f"start {model_dates(model, np.array([int(m.group(1))]))[0]}",
+                  event["detail"])
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
-    from sim.config import load_scenario
+    from experiments.design import apply_set_overrides
+    from sim.config import ConfigError, load_scenario
     from sim.runner import events_frame, simulate, timeseries_frame
 
-    cfg = load_scenario(args.scenario, args.set)
+    if not 0 <= args.seed < MAX_SEED:
+        raise ConfigError("command line", "--seed", f"must be an integer in [0, 2**63) (got {args.seed!r})")
+    cfg = apply_set_overrides(load_scenario(args.scenario), args.set)
+    if args.months is not None:   # the schema's bounds of meta.months, with the same error as --set meta.months=
+        cfg = cfg.with_overrides({"meta.months": args.months}, source="--months")
     out = Path(args.out) if args.out else None
     if out is not None:
-        _check_writable(out)
+        _check_run_out(out, args.overwrite)
     t0 = time.perf_counter()
-    model = simulate(cfg, args.seed, args.months)
+    model = simulate(cfg, args.seed)
     elapsed = time.perf_counter() - t0
     outcomes = model.outcomes()
     labels = [k for k in outcomes if k.startswith("label_")]
@@ -78,37 +222,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("notable events:")
         for e in sorted(notable + big, key=lambda e: e["tick"])[:25]:
             cp = f" <- {e['counterparty']}" if e["counterparty"] else ""
-            print(f"  {e['date']}  {e['kind']:<18} {e['party']}{cp}  ${e['amount_busd']:,.1f}B  {e['gw']:.2f} GW  {e['detail']}")
+            print(f"  {e['date']}  {e['kind']:<18} {e['party']}{cp}  ${e['amount_busd']:,.1f}B  {e['gw']:.2f} GW  "
+                  f"{_dated_detail(model, e)}")
     if out is not None:
         import json
-        import os
-        import tempfile
 
         import pandas as pd
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        timeseries_frame(model, cfg.record.every).to_parquet(tmp / "timeseries.parquet", index=False)
-        events_frame(model).to_parquet(tmp / "events.parquet", index=False)
-        pd.DataFrame([{"scenario": cfg.meta.name, "seed": args.seed, **outcomes}]).to_parquet(tmp / "run.parquet", index=False)
-        (tmp / "config.json").write_text(json.dumps(cfg.model_dump(), indent=1))
-        if out.exists():
-            import shutil
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-        print(f"wrote {out}/ (run.parquet, timeseries.parquet, events.parquet, config.json)")
+        def write(tmp: Path) -> None:
+            timeseries_frame(model, cfg.record.every).to_parquet(tmp / "timeseries.parquet", index=False)
+            events_frame(model).to_parquet(tmp / "events.parquet", index=False)
+            pd.DataFrame([{"scenario": cfg.meta.name, "seed": args.seed, **outcomes}]).to_parquet(
+                tmp / "run.parquet", index=False)
+            (tmp / "config.json").write_text(json.dumps(cfg.model_dump(), indent=1))
+
+        _write_run(out, write)
+        print(f"wrote {out}/ ({', '.join(RUN_FILES)})")
     return 0
-
-
-def _check_writable(path: Path) -> None:
-    from sim.config import ConfigError
-
-    parent = path.parent if not path.exists() else path
-    while not parent.exists():
-        parent = parent.parent
-    import os
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(str(path), "--out", "directory is not writable")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,17 +251,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run one world and print its labels, outcomes and notable events")
     r.add_argument("scenario", help="scenario name (see `computemarket scenarios`) or path to a .toml")
-    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    r.add_argument("--months", type=int, default=None, help="horizon in months (default: the scenario's)")
+    r.add_argument("--seed", type=int, default=0, help="random seed, 0 <= N < 2**63 (default 0)")
+    r.add_argument("--months", type=int, default=None, help="horizon in months, 1-600 (default: the scenario's)")
     r.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a parameter by dotted path, e.g. labs.frontier_a.aggressiveness=2.0 (repeatable)")
-    r.add_argument("--out", default=None, metavar="DIR", help="write the run's tables as Parquet to DIR")
+    r.add_argument("--out", default=None, metavar="DIR",
+                   help="write the run's tables as Parquet to DIR (a new or empty folder)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace DIR when it holds an earlier run's output (run.parquet / config.json)")
     r.set_defaults(func=_cmd_run)
 
-    s = sub.add_parser("scenarios", help="list the scenarios with one line each (or, with --fields, every parameter)")
+    s = sub.add_parser("scenarios", help="list the scenarios with one line each; with SCENARIO its labs, clouds "
+                                         "and regulators; with --fields every parameter",
+                       description="Without arguments: the scenario library, one line each. With SCENARIO: its "
+                                   "agents by section (labs, clouds, regulators) with their ids and names. With "
+                                   "--fields: every parameter (dotted path, type, default, unit and source); with "
+                                   "SCENARIO and --fields, that scenario's value next to each default, agent "
+                                   "tables under the scenario's own ids (labs.frontier_a.aggressiveness).")
+    s.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO",
+                   help="scenario name or path to a .toml: show its agents (and, with --fields, its values)")
     s.add_argument("--fields", nargs="?", const="", default=None, metavar="PREFIX",
-                   help="list every scenario parameter (dotted path, type, default, unit and source) instead; "
-                        "PREFIX keeps the paths that start with it, e.g. --fields clouds")
+                   help="list every scenario parameter instead; PREFIX keeps the paths that start with it, "
+                        "e.g. --fields clouds, or with a SCENARIO --fields labs.frontier_a")
     s.set_defaults(func=_cmd_scenarios)
 
     for mod in EXTENSIONS:

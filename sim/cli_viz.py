@@ -48,6 +48,9 @@ def _check_port(host: str, port: int) -> None:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the server does: ignore TIME_WAIT leftovers
         try:
             s.bind((host, port))
+        except socket.gaierror as exc:   # not an address at all: the host is wrong, not the port
+            raise ConfigError("computemarket viz", "--host", f"cannot listen on {host} ({exc.strerror}); give an "
+                              "address of this machine, e.g. 127.0.0.1 or 0.0.0.0") from None
         except OSError as exc:
             raise ConfigError("computemarket viz", "--port",
                               f"cannot listen on {host}:{port} ({exc.strerror}); pick another with --port") from None

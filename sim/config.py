@@ -28,7 +28,7 @@ class ConfigError(ValueError):
 
     def __init__(self, source: str, path: str, message: str):
         self.source, self.path, self.message = str(source), path, message
-        super().__init__(f"{source}: {path or '<root>'}: {message}")
+        super().__init__(f"{source}: {path}: {message}" if path else f"{source}: {message}")
 
 
 class _Section(BaseModel):

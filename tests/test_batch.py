@@ -199,7 +199,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, case):
                            "error: a_file/batch: --out: cannot create it: a_file is a file, not a directory"),
         "existing out": (["baseline", "--runs", "2"],
                          "error: results/baseline: --out: already exists; pass --resume to complete it, "
-                         "--overwrite to replace it, or choose another --name"),
+                         "--overwrite to replace it, or choose another --out or --name"),
     }[case]
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     done = cli(*args, "--quiet", cwd=tmp_path)

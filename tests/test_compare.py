@@ -183,3 +183,61 @@ def test_cli_module_imports_stay_light():
             "heavy = [m for m in ('pandas', 'plotly', 'scipy', 'SALib', 'pyarrow') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- batches that are not like for like
+
+
+@pytest.fixture(scope="module")
+def uneven(tmp_path_factory):
+    """A reference of 20 runs and a batch of 10 runs on the first 10 of its seeds, with another horizon."""
+    root = tmp_path_factory.mktemp("uneven")
+    a = write_synthetic_batch(root / "a", 20, batch_seed=1, timeseries=False)
+    b = write_synthetic_batch(root / "b", 10, batch_seed=1, timeseries=False, label_probs={"label_glut": 0.6})
+    for path, start, months in ((a, "2025-01", 120), (b, "2023-01", 48)):
+        manifest = json.loads((path / "manifest.json").read_text())
+        manifest["config"] = {"meta": {"start": start, "months": months}}
+        (path / "manifest.json").write_text(json.dumps(manifest))
+    return a, b
+
+
+def test_cli_says_when_the_diff_is_over_fewer_paired_seeds_than_the_shares(uneven, tmp_path, capsys):
+    a, b = uneven
+    assert cli_main(["compare", str(a), str(b), "--bootstrap", "200", "--out", str(tmp_path / "r.html")]) == 0
+    out, err = capsys.readouterr()
+    glut = next(line for line in out.splitlines() if line.split()[:1] == ["B"] and "/10" in line)
+    assert " *" in glut
+    note = "* B: diff over the 10 paired seeds only (A has 20 runs, B 10); the shares and medians beside it are " \
+           "over all runs of each batch"
+    assert out.count(note) == 2                            # under the labels and under the outcomes
+    assert "diff over the 10 paired seeds only" in (tmp_path / "r.html").read_text()
+    # another horizon: one warning line, not an error
+    assert err.strip().splitlines() == [f"warning: {b} runs 48 months from 2023-01, the reference {a} 120 months "
+                                        "from 2025-01: outcomes counted or summed over the horizon are not like "
+                                        "for like"]
+
+
+def test_cli_no_footnote_when_every_run_is_paired(dirs, tmp_path, capsys):
+    assert cli_main(["compare", str(dirs["ref"]), str(dirs["copy"]), "--bootstrap", "200",
+                     "--out", str(tmp_path / "r.html")]) == 0
+    out, err = capsys.readouterr()
+    assert "paired seeds only" not in out and " *" not in out and err == ""
+
+
+def test_cli_warns_when_a_folder_is_compared_with_itself(uneven, tmp_path, capsys):
+    a, _ = uneven
+    assert cli_main(["compare", str(a), str(a), "--bootstrap", "200", "--out", str(tmp_path / "r.html")]) == 0
+    err = capsys.readouterr().err
+    assert err == f"warning: {a} is given twice: it is compared with itself, so its differences are zero by " \
+                  "construction\n"
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--alpha", "2", "error: command line: --alpha: must be between 0 and 1, both excluded (got 2)"),
+    ("--alpha", "0", "error: command line: --alpha: must be between 0 and 1, both excluded (got 0)"),
+    ("--bootstrap", "0", "error: command line: --bootstrap: must be at least 100 resamples (got 0)"),
+])
+def test_cli_alpha_and_bootstrap_errors_name_the_option(uneven, option, value, expected, capsys):
+    a, b = uneven
+    code, err = _cli_error(capsys, a, b, option, value)
+    assert code == 2 and err == expected

@@ -92,5 +92,7 @@ def test_scenarios_fields_prints_parameters_and_refuses_an_unknown_prefix():
     assert r.returncode == 0, r.stderr
     assert "custom_silicon.supply_gw_per_month  (float, default 0.0)" in r.stdout
     assert "labs." not in r.stdout
+    r = run_cli("scenarios", "baseline", "--fields", "clouds.hyper_a.capacity_gw")
+    assert r.returncode == 0 and r.stdout.startswith("clouds.hyper_a.capacity_gw = ")
     r = run_cli("scenarios", "--fields", "nope")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "sections: chipmaker" in r.stderr

@@ -247,6 +247,15 @@ def test_sobol_needs_a_power_of_two(tmp_path):
     assert text == "FILE: sample.n: Sobol points need a power of two, e.g. 64 or 128 (got 10)"
 
 
+def test_saltelli_needs_a_power_of_two(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # refused before SALib is asked (it would only warn)
+        text = error_of(tmp_path, sampled_batch("scale.permit_delay", "[0.5, 2.0]", method="saltelli", n=12))
+    assert text == "FILE: sample.n: a Saltelli design needs a power of two, e.g. 64 or 128 (got 12)"
+
+
 def test_a_parameter_cannot_be_fixed_and_varied(tmp_path):
     text = error_of(tmp_path, """
         [batch]

@@ -166,3 +166,39 @@ def test_sensitivity_runs_through_the_batch_machinery(tmp_path):
     t = res.table.set_index("parameter")
     assert abs(t.loc["financier.base_rate", "ST"]) < 0.01
     assert t.loc["scale.lab_aggressiveness", "S1"] > t.loc["scale.permit_delay", "S1"] > 0.05
+
+
+def test_method_switch_gets_its_own_default_folder(tmp_path):
+    """`--method morris` on a Saltelli file must not land in (and clash with) the file's own results/<name>."""
+    from experiments.cli_compare import _batch_file_for
+
+    spec = sa.read_sensitivity_file(_write(tmp_path, GOOD))
+    name = lambda method: tomllib.loads(_batch_file_for(spec, method))["batch"]["name"]  # noqa: E731
+    assert name(None) == "sens" and name("sobol") == "sens"          # the file's own design
+    assert name("morris") == "sens_morris"
+    spec = sa.read_sensitivity_file(_write(tmp_path, GOOD.replace('seed = 3', 'seed = 3\nname = "drivers"')))
+    assert name("morris") == "drivers_morris"
+
+
+def test_cli_sensitivity_folder_errors_name_only_its_own_options(tmp_path, capsys):
+    spec = _write(tmp_path, GOOD)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"fingerprint": "another design"}')
+    assert cli_main(["sensitivity", str(spec), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--out" in err and "--name" not in err
+    assert cli_main(["sensitivity", str(spec), "--out", str(out), "--quiet", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "different design" in err and "another --out" in err and "--name" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
+def test_cli_sensitivity_design_errors_name_the_users_file(tmp_path, capsys):
+    spec = _write(tmp_path, GOOD.replace("method = \"saltelli\"\nn = 16", "method = \"morris\"\nn = 12")
+                  .replace("second_order = false\n", ""))
+    assert cli_main(["sensitivity", str(spec), "--method", "sobol", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {spec}: sample.n: a Saltelli design needs a power of two, e.g. 64 or 128 (got 12) " \
+                  "(with --method sobol)\n"
+    assert not (tmp_path / "o").exists()

@@ -216,3 +216,73 @@ def test_validate_dir_on_a_small_batch(tmp_path):
     listed = doc.split("<!-- validation-columns -->")[1].split("<!-- /validation-columns -->")[0]
     columns = [c.strip().strip("`") for c in listed.split(",")]
     assert list(pd.read_csv(tmp_path / "b" / "validation.csv").columns) == columns
+
+
+def test_cli_folder_errors_name_only_options_validate_has(tmp_path, capsys):
+    out = tmp_path / "val"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"fingerprint": "another design"}')
+    args = ["--runs", "2", "--set", "meta.months=3", "--out", str(out), "--quiet"]
+    from experiments.cli_validate import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "another --out" in err and "--name" not in err
+    assert main([*args, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "different design" in err and "another --out" in err and "--name" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
+def _table(rows):
+    base = {"target": 2, "target_name": "Chip supplier", "role": "check", "value": math.nan, "low": math.nan,
+            "high": math.nan, "unit": "$B", "start": "2023-02", "base_start": ""}
+    table = pd.DataFrame([{**base, **r} for r in rows])
+    table["record"] = [v.record_text(r) for _, r in table.iterrows()]
+    return table
+
+
+def test_table_prints_enough_digits_to_show_why_a_check_fails():
+    table = _table([
+        {"id": "2a", "check": "FY24", "value": 47.5, "median": 47.49, "q10": 47.472, "q90": 47.497, "n": 100,
+         "inside": False},
+        {"id": "2b", "check": "FY25", "value": 115.2, "median": 116.04, "q10": 101.3, "q90": 130.9, "n": 100,
+         "inside": True},
+        {"id": "2f", "check": "margin", "low": 0.7, "high": 0.76, "median": 0.7512, "q10": 0.70, "q90": 0.8,
+         "n": 100, "inside": True},
+    ])
+    text = v.format_table(table, 100)
+    line = next(x for x in text.splitlines() if " 2a " in x)
+    assert "47.5 " in line and "[47.472, 47.497]" in line and "OUTSIDE" in line
+    assert "47.49 " in line                                # the median needs no more than 4 digits here
+    assert "[101.3, 130.9]" in text and "116 " in text     # 4 significant digits, no trailing zeros
+    assert "0.7-0.76" in text and "0.7512" in text
+    assert "(outside: 2a)" in text
+
+
+def test_checks_without_data_are_no_data_not_outside():
+    table = _table([
+        {"id": "2a", "check": "FY24", "value": 47.5, "median": math.nan, "q10": math.nan, "q90": math.nan,
+         "n": 0, "inside": None},
+        {"id": "2c", "check": "FY26", "value": 193.7, "median": 216.07, "q10": 216.02, "q90": 216.09, "n": 10,
+         "inside": False},
+    ])
+    verdicts = v.target_verdicts(table)
+    assert verdicts["failed_checks"].tolist() == ["2c"] and verdicts["no_data_checks"].tolist() == ["2a"]
+    text = v.format_table(table, 10)
+    assert "(outside: 2c; no data: 2a)" in text
+    only_missing = v.format_table(table.iloc[:1], 10)
+    assert "-> no data (no data: 2a)" in only_missing and "outside" not in only_missing
+    assert "0 of 1 calibration targets reproduced over 10 runs, 1 without data" in only_missing
+
+
+def test_warnings_for_few_runs_and_a_late_start():
+    table = _table([{"id": "2a", "check": "FY24", "value": 47.5, "median": math.nan, "q10": math.nan,
+                     "q90": math.nan, "n": 0, "inside": None}])
+    late = v.Panel(start="2025-01", months=24, run_ids=[f"r{i}" for i in range(5)], series={})
+    warnings = v.coverage_warnings(late, table)
+    assert len(warnings) == 2 and all("\n" not in w for w in warnings)
+    assert "only 5 runs" in warnings[0] and "fewer than 40" in warnings[0]
+    assert "starts 2025-01, after the record's first date 2023-02: 1 checks have no data (2a)" in warnings[1]
+    early = v.Panel(start="2023-01", months=48, run_ids=[f"r{i}" for i in range(40)], series={})
+    assert v.coverage_warnings(early, table) == []

@@ -27,6 +27,7 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -379,6 +380,28 @@ def _batch_lines(comp: Comparison) -> list[list[str]]:
     return rows
 
 
+PAIRED_MARK = " *"
+"""Marks a diff computed over the paired seeds only, when they are not all the runs of both batches."""
+
+
+def _partly_paired(comp: Comparison, batch: int) -> bool:
+    """True when batch ``batch``'s diffs are paired but over fewer seeds than one of the two batches has runs:
+    then the diff is not the difference of the shares/medians printed beside it."""
+    p = comp.pairings.get(batch)
+    return bool(p and p.used and (p.n_pairs != p.n_reference or p.n_pairs != p.n_batch))
+
+
+def paired_footnotes(comp: Comparison) -> list[str]:
+    """One footnote per partly paired batch (see :func:`_partly_paired`)."""
+    out = []
+    for i, p in sorted(comp.pairings.items()):
+        if _partly_paired(comp, i):
+            out.append(f"{PAIRED_MARK.strip()} {comp.names[i].split()[0]}: diff over the {p.n_pairs} paired seeds "
+                       f"only ({comp.names[0].split()[0]} has {p.n_reference} runs, {comp.names[i].split()[0]} "
+                       f"{p.n_batch}); the shares and medians beside it are over all runs of each batch")
+    return out
+
+
 def label_table_rows(comp: Comparison) -> list[list[str]]:
     rows = []
     for r in comp.label_rows:
@@ -387,7 +410,8 @@ def label_table_rows(comp: Comparison) -> list[list[str]]:
         if r.batch == 0:
             cells += ["", "", "", ""]
         else:
-            cells += [_points(r.diff.estimate), f"[{_points(r.diff.low)}, {_points(r.diff.high)}]",
+            mark = PAIRED_MARK if r.paired and _partly_paired(comp, r.batch) else ""
+            cells += [_points(r.diff.estimate) + mark, f"[{_points(r.diff.low)}, {_points(r.diff.high)}]",
                       textfmt.p_value(r.p_adjusted), stats.verdict(r.p_adjusted, comp.alpha)]
         rows.append(cells)
     return rows
@@ -408,7 +432,8 @@ def outcome_table_rows(comp: Comparison) -> list[list[str]]:
             cells += ["", "", "", "", "", ""]
         else:
             d = r.diff_median
-            cells += [textfmt.signed(d.estimate), textfmt.interval(d.low, d.high, textfmt.signed),
+            mark = PAIRED_MARK if r.paired and _partly_paired(comp, r.batch) else ""
+            cells += [textfmt.signed(d.estimate) + mark, textfmt.interval(d.low, d.high, textfmt.signed),
                       f"{r.ks.statistic:.3f}", f"{r.cliffs_delta:+.3f}", textfmt.p_value(r.p_adjusted),
                       stats.verdict(r.p_adjusted, comp.alpha)]
         rows.append(cells)
@@ -442,9 +467,11 @@ def comparison_text(comp: Comparison, report_path: Path | None = None) -> str:
     if comp.label_rows:
         out += ["", "Labels: share of runs (bootstrap 95% CI) and difference vs the reference in percentage points"]
         out.append(textfmt.text_table(LABEL_HEADERS, label_table_rows(comp), align="llrrrrrrl"))
+        out += paired_footnotes(comp)
     if comp.outcome_rows:
         out += ["", "Outcomes: median (bootstrap 95% CI), P10/P90, difference of medians vs the reference"]
         out.append(textfmt.text_table(OUTCOME_HEADERS, outcome_table_rows(comp), align="llrrrrrrrrrl"))
+        out += paired_footnotes(comp)
     paired = paired_table_rows(comp)
     if paired:
         out += ["", "Paired per-seed deltas (batch minus reference on the same point and seed)"]
@@ -463,6 +490,33 @@ def comparison_text(comp: Comparison, report_path: Path | None = None) -> str:
     if report_path is not None:
         out += ["", f"report: {report_path}"]
     return "\n".join(out) + "\n"
+
+
+def comparison_warnings(batches: Sequence[Batch]) -> list[str]:
+    """One-line warnings about batches that are not like for like: a folder given twice, or a batch with
+    another start date or horizon than the reference (totals and counts over the horizon then differ)."""
+    out = []
+    seen: dict[Path, Path] = {}
+    for b in batches:
+        key = b.path.resolve()
+        if key in seen:
+            also = f" (also as {seen[key]})" if str(seen[key]) != str(b.path) else ""
+            out.append(f"{b.path} is given twice{also}: it is compared with itself, so its differences are zero "
+                       "by construction")
+        seen.setdefault(key, b.path)
+
+    def horizon(b: Batch) -> tuple[Any, Any]:
+        meta = (b.manifest.get("config") or {}).get("meta") or {}
+        return meta.get("start"), meta.get("months")
+
+    ref_start, ref_months = horizon(batches[0])
+    for b in batches[1:]:
+        start, months = horizon(b)
+        if None in (start, months, ref_start, ref_months) or (start, months) == (ref_start, ref_months):
+            continue
+        out.append(f"{b.path} runs {months} months from {start}, the reference {batches[0].path} {ref_months} "
+                   f"months from {ref_start}: outcomes counted or summed over the horizon are not like for like")
+    return out
 
 
 # --------------------------------------------------------------------------- entry point

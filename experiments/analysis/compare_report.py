@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import figures, html
 from .compare import (LABEL_HEADERS, OUTCOME_HEADERS, PAIRED_HEADERS, PAIRING_SHARE, Comparison, _batch_lines,
-                      label_table_rows, outcome_table_rows, paired_table_rows, statements)
+                      label_table_rows, outcome_table_rows, paired_footnotes, paired_table_rows, statements)
 from .loading import FAN_VARIABLES, batch_fans
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def _label_section(comp: Comparison) -> list[str]:
                                              title=f"Difference vs {comp.names[0]} (95% CI)",
                                              axis_title="difference in share of runs"))]
     out.append(html.table(LABEL_HEADERS, label_table_rows(comp)))
+    out += [f"<p class='muted'>{html.esc(note)}</p>" for note in paired_footnotes(comp)]
     return out
 
 
@@ -70,7 +71,8 @@ def _outcome_section(comp: Comparison) -> list[str]:
                for o in comp.outcomes}
     return ["<h2>Continuous outcomes</h2>",
             html.figure(figures.distributions(samples, title="Distribution across runs (violin with box: median and quartiles)")),
-            html.table(OUTCOME_HEADERS, outcome_table_rows(comp))]
+            html.table(OUTCOME_HEADERS, outcome_table_rows(comp)),
+            *[f"<p class='muted'>{html.esc(note)}</p>" for note in paired_footnotes(comp)]]
 
 
 def _paired_section(comp: Comparison) -> list[str]:
