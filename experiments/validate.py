@@ -441,6 +441,7 @@ def statistic(panel: Panel, row: Any) -> np.ndarray:
     base = period_value(panel, row["variable"], row["base_agg"] or row["agg"], row["base_start"], row["base_end"])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(base > 0, level / np.where(base > 0, base, 1.0), np.where(level > 0, np.inf, np.nan))
+    ratio = np.where(np.isnan(base) | np.isnan(level), np.nan, ratio)   # a period without data: no statistic
     if row["compare"] == "ratio":
         return ratio
     years = (ym(row["start"]) - ym(row["base_start"])) / 12.0
@@ -454,8 +455,13 @@ def summarise(values: np.ndarray) -> tuple[float, float, float, int]:
     v = v[~np.isnan(v)]
     if v.size == 0:
         return math.nan, math.nan, math.nan, 0
-    with np.errstate(invalid="ignore"):   # inf - inf between two infinite runs: numpy warns, the quantile is inf
-        q = np.quantile(v, QUANTILES)
+    # infinite values (a ratio to a base of zero) as the largest floats, so that interpolating between two
+    # of them does not give inf - inf = NaN; a quantile beyond every finite value involved one, and is infinite
+    big = np.finfo(float).max
+    q = np.quantile(np.clip(v, -big, big), QUANTILES)
+    finite = v[np.isfinite(v)]
+    hi, lo = (finite.max(), finite.min()) if finite.size else (0.0, 0.0)
+    q = np.where(q > hi, np.inf, np.where(q < lo, -np.inf, q))
     return float(q[0]), float(q[1]), float(q[2]), int(v.size)
 
 

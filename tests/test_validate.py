@@ -286,3 +286,21 @@ def test_warnings_for_few_runs_and_a_late_start():
     assert "starts 2025-01, after the record's first date 2023-02: 1 checks have no data (2a)" in warnings[1]
     early = v.Panel(start="2023-01", months=48, run_ids=[f"r{i}" for i in range(40)], series={})
     assert v.coverage_warnings(early, table) == []
+
+
+def test_a_ratio_whose_base_period_has_no_data_has_no_statistic():
+    """A ratio to a base period outside the simulated months is NaN ('no data'), not infinite; a real zero
+    base with a positive level is infinite."""
+    panel = v.Panel(start="2025-01", months=12, run_ids=["a", "b"],
+                    series={"chipmaker_revenue_busd": np.array([[1.0] * 12, [0.0] * 6 + [2.0] * 6])})
+    row = {"variable": "chipmaker_revenue_busd", "agg": "sum", "compare": "ratio", "start": "2025-07",
+           "end": "2025-12", "base_agg": "", "base_start": "2024-01", "base_end": "2024-06"}
+    assert np.isnan(v.statistic(panel, row)).all()
+    row.update(base_start="2025-01", base_end="2025-06")
+    assert v.statistic(panel, row).tolist() == [1.0, math.inf]
+
+
+def test_summarise_keeps_infinite_values_as_very_large():
+    q10, median, q90, n = v.summarise(np.array([1.0, 2.0, math.inf, math.inf, math.nan]))
+    assert n == 4 and q10 == pytest.approx(1.3) and median == math.inf and q90 == math.inf
+    assert v.summarise(np.array([math.inf, math.inf])) == (math.inf, math.inf, math.inf, 2)
