@@ -120,7 +120,7 @@ def _fmt(v) -> str:
 
 
 RUN_FILES = ("run.parquet", "timeseries.parquet", "events.parquet", "config.json")
-"""What `run --out DIR` writes; a folder holding run.parquet or config.json is taken for an earlier run's."""
+"""What `run --out DIR` writes; a folder holding run.parquet and nothing but these is an earlier run's."""
 MAX_SEED = 2**63
 
 
@@ -129,11 +129,18 @@ def _check_run_out(out: Path, overwrite: bool) -> None:
     from experiments.cli_common import check_out_dir
     from sim.config import ConfigError
 
+    here = Path.cwd().resolve()
+    if out.resolve() == here or out.resolve() in here.parents:
+        raise ConfigError(str(out), "--out", "is the current folder or one of its parents; choose a new folder")
     check_out_dir(out, overwrite=overwrite, beside=True, can_resume=False)
-    if overwrite and out.is_dir() and any(out.iterdir()) \
-            and not any((out / f).is_file() for f in ("run.parquet", "config.json")):
-        raise ConfigError(str(out), "--out", "is not the output of `computemarket run` (no run.parquet or "
-                          "config.json); refusing to replace it: choose another --out")
+    if overwrite and out.is_dir() and any(out.iterdir()):
+        names = sorted(p.name for p in out.iterdir())
+        others = [n for n in names if n not in RUN_FILES]
+        if others or "run.parquet" not in names:
+            what = f"it also holds {', '.join(others[:3])}" + (", ..." if len(others) > 3 else "") if others \
+                else "it has no run.parquet"
+            raise ConfigError(str(out), "--out", f"is not only the output of `computemarket run` ({what}); "
+                              "refusing to replace it: choose another --out")
 
 
 def _write_run(out: Path, write) -> None:
@@ -258,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, metavar="DIR",
                    help="write the run's tables as Parquet to DIR (a new or empty folder)")
     r.add_argument("--overwrite", action="store_true",
-                   help="replace DIR when it holds an earlier run's output (run.parquet / config.json)")
+                   help="replace DIR when it holds an earlier run's output and nothing else (run.parquet, "
+                        "timeseries.parquet, events.parquet, config.json)")
     r.set_defaults(func=_cmd_run)
 
     s = sub.add_parser("scenarios", help="list the scenarios with one line each; with SCENARIO its labs, clouds "

@@ -275,6 +275,13 @@ def fleet_value(m, blocks, expected_price: float) -> float:
                                life - (m.tick - b.online), m.wacc) for b in blocks)
 
 
+def _months_left(k, t: int) -> int:
+    """Months of a signed or active contract still to be delivered after month ``t``'s settlement (distress
+    comes after it): an active one's until its end, a signed one's whole term (it runs from its first
+    delivered month)."""
+    return max(k.end - (t + 1), 0) if k.status == "active" else max(k.end - k.start, 0)
+
+
 def default_firm(m, firm, debts) -> None:
     """Default: contracts and loans default, a cloud's capacity is liquidated (sold at a discount or
     stranded), and the firm's cash goes to its creditors (loans, the month's unpaid bills and, for a lab,
@@ -298,21 +305,14 @@ def default_firm(m, firm, debts) -> None:
     for k in list(ks):
         if k.status in ("signed", "active"):
             other = k.cloud if firm.kind == "lab" else k.lab
-            left = max(k.end - max(m.tick, k.start), 0)
+            left = _months_left(k, m.tick)
             lost_contracts.append((other, k.gw * k.price * k.top_share * left))
             if firm.kind == "lab":
                 claim = contract_damages(k.gw, k.price, k.top_share, left, mk.contract_damages_months)
                 if claim > 1e-9:
                     damages.append((k.cloud, claim, k.id))
             m.book.move(k, "defaulted")
-    if firm.kind == "lab":
-        m.contracts_lab[firm.uid] = []
-    else:
-        m.contracts_cloud[firm.uid] = []
-    for lab in m.labs:
-        m.contracts_lab[lab.uid] = [k for k in m.contracts_lab[lab.uid] if k.status in ("signed", "active")]
-    for c in m.clouds:
-        m.contracts_cloud[c.uid] = [k for k in m.contracts_cloud[c.uid] if k.status in ("signed", "active")]
+    m._prune_contracts()   # off the open lists; projects built for them are the clouds' to sell again
     # capacity: a fire sale to the rival with most cash among those who think it worth the price, else stranded
     proceeds = 0.0
     if firm.kind == "cloud":

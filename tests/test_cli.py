@@ -44,7 +44,7 @@ def test_run_refuses_an_existing_folder_and_overwrites_only_an_earlier_run(tmp_p
     assert "--resume" not in err and "--name" not in err
     # --overwrite replaces only what looks like a run's output
     one_line_error(*cm(capsys, "run", "baseline", "--months", "3", "--out", foreign, "--overwrite"),
-                   str(foreign), "--out", "not the output of `computemarket run`")
+                   str(foreign), "--out", "not only the output of `computemarket run`")
     assert tree(tmp_path) == before
 
     out = tmp_path / "one"
@@ -70,6 +70,27 @@ def test_run_refuses_an_existing_folder_and_overwrites_only_an_earlier_run(tmp_p
     empty.mkdir()
     assert cm(capsys, "run", "baseline", "--months", "2", "--out", empty)[0] == 0
     assert (empty / "run.parquet").is_file()
+
+    # a folder with a config.json of something else, or a run's folder with a file of the user's in it, is
+    # not only a run's output: --overwrite refuses it instead of deleting what is not the run's
+    app = tmp_path / "webapp"
+    (app / "src").mkdir(parents=True)
+    (app / "config.json").write_text("{}")
+    (app / "src" / "main.py").write_text("print(1)")
+    (out / "mynotes.txt").write_text("keep")
+    before = tree(tmp_path)
+    one_line_error(*cm(capsys, "run", "baseline", "--months", "2", "--out", app, "--overwrite"),
+                   "not only the output of `computemarket run`", "it also holds src")
+    one_line_error(*cm(capsys, "run", "baseline", "--months", "2", "--out", out, "--overwrite"),
+                   "not only the output of `computemarket run`", "mynotes.txt")
+    assert tree(tmp_path) == before
+
+
+def test_run_out_may_not_be_the_current_folder_or_a_parent(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for out in (".", ".."):
+        one_line_error(*cm(capsys, "run", "baseline", "--months", "2", "--out", out), "current folder")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_run_out_is_checked_before_simulating(tmp_path, capsys):

@@ -276,7 +276,9 @@ def test_a_defaulting_labs_clouds_claim_damages_for_its_contracts_beside_its_oth
     m, lab = _short_lab_world()
     floor = {}
     for k in m.contracts_lab[lab.uid]:
-        left = max(k.end - max(m.tick, k.start), 0)
+        # months still to deliver after this month's (already billed): an active contract's to its end, a
+        # signed one's whole term
+        left = k.end - (m.tick + 1) if k.status == "active" else k.end - k.start
         floor[k.cloud] = floor.get(k.cloud, 0.0) + k.gw * k.price * k.top_share * min(left, 12.0)
     damages = sum(floor.values())
     assert damages > 4.0   # enough to make the pool short
@@ -405,3 +407,31 @@ def test_equity_rounds_dilute_earlier_stakes_and_a_sale_pays_holders_by_their_di
     assert paid["chipmaker"] == pytest.approx(8.0 * sum(s.share for s in held if s.investor == "chipmaker"))
     assert sum(paid.values()) == pytest.approx(8.0)
     assert paid["acquirers_owners"] == pytest.approx(8.0 * (1.0 - sum(s.share for s in held)))
+
+
+def test_damages_count_only_the_months_still_to_deliver():
+    """An active contract ending after month t + 3, at a default in month t (after its month-t delivery was
+    billed), has 2 months left: its cloud claims 2 months of its floor, not 3; a signed contract not yet
+    started claims its whole term, up to the cap."""
+    from sim.ledger import Contract
+    t = 10
+    active = Contract("C1", "active", lab="l", cloud="c", gw=1.0, price=2.0, top_share=0.5, start=4, end=t + 3)
+    signed = Contract("C2", "signed", lab="l", cloud="c", gw=1.0, price=2.0, top_share=0.5, start=t + 5, end=t + 65)
+    assert distress._months_left(active, t) == 2 and distress._months_left(signed, t) == 60
+
+
+def test_a_labs_default_frees_the_projects_built_for_its_contracts(tiny):
+    """A cloud's project still being permitted for a contract of a lab that defaults is the cloud's to sell
+    again (spec capacity), as for a contract terminated or completed."""
+    from sim.ledger import Project
+    m = ComputeMarketModel(config=tiny(clouds__cloud__land_bank_gw=10.0), rng=1)
+    m._begin_month()
+    c, lab = m.clouds[0], m.labs[0]
+    k = m._sign(lab, c, 0.6, 3.0, start=30, end=90, announce=False)
+    pr = Project(m.book.new_id("P"), "permitting", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
+                 contract=k.id, announced=0, build_left=m.cfg.technology.build_months)
+    m.book.add("project", pr)
+    m._add_project(pr)
+    distress.default_firm(m, lab, [])
+    assert k.status == "defaulted" and pr.contract == ""
+    assert c.position().free_pipeline_gw == pytest.approx(0.6) and not m.contracts_cloud[c.uid]
