@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 
 from experiments.worker import EVENTS_SCHEMA, TIMESERIES_SCHEMA, ChunkResult
 from sim.config import ConfigError
+from sim.metrics import field_metadata
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class BatchStore:
         tag = f"{result.first:09d}-{result.last:09d}"
         _write_ipc(result.timeseries, self.parts_dir / f"timeseries-{tag}.arrow")
         _write_ipc(result.events, self.parts_dir / f"events-{tag}.arrow")
-        _write_ipc(pa.Table.from_pylist(result.runs), self.parts_dir / f"runs-{tag}.arrow")
+        _write_ipc(_with_units(pa.Table.from_pylist(result.runs)), self.parts_dir / f"runs-{tag}.arrow")
         self._unstreamed[result.first] = result.last
         self._stream(arrived=result)
 
@@ -217,7 +218,12 @@ class BatchStore:
 
     def _merge_runs(self, parts: list[tuple[int, int]], parameters: list[str],
                     outcome_order: list[str]) -> pa.Table:
-        """runs.parquet: one row per run in run_id order, column types unified over all chunks."""
+        """runs.parquet: one row per run in run_id order, column types unified over all chunks.
+
+        Each outcome column carries its unit and definition from ``sim.metrics.OUTCOME_DOCS`` as Arrow field
+        metadata (``{"unit": ..., "description": ...}``, kept in the Parquet schema); readers that ignore it
+        (pandas, DuckDB) read the same columns as before.
+        """
         tables = [_read_ipc(self._part("runs", span)) for span in parts]
         types: dict[str, list[pa.DataType]] = {}
         for table in tables:
@@ -227,7 +233,8 @@ class BatchStore:
         seen = [n for n in types if n not in _FIXED_FIRST + _FIXED_LAST and n not in params]
         outcomes = list(outcome_order) + sorted(set(seen) - set(outcome_order))
         names = [*_FIXED_FIRST, *params, *outcomes, *_FIXED_LAST]
-        schema = pa.schema([(n, _FIXED_TYPES.get(n) or _common_type(n, types.get(n, []))) for n in names])
+        schema = pa.schema([pa.field(n, _FIXED_TYPES.get(n) or _common_type(n, types.get(n, [])),
+                                     metadata=field_metadata(n)) for n in names])
         table = pa.concat_tables([_conform(t, schema) for t in tables]) if tables else schema.empty_table()
         _atomic_write_parquet(table, self.out_dir / "runs.parquet", row_group_size=max(table.num_rows, 1))
         return table
@@ -337,6 +344,14 @@ def _common_type(name: str, types: list[pa.DataType]) -> pa.DataType:
     if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in kinds):
         return pa.float64()
     return pa.string()
+
+
+def _with_units(table: pa.Table) -> pa.Table:
+    """The table with each outcome column's unit and definition as field metadata (sim.metrics.field_metadata),
+    so that an unfinished batch's run parts carry them too."""
+    schema = pa.schema([f.with_metadata(field_metadata(f.name)) if field_metadata(f.name) else f
+                        for f in table.schema])
+    return pa.Table.from_arrays(table.columns, schema=schema)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

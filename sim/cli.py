@@ -197,6 +197,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from experiments.design import apply_set_overrides
     from sim.config import ConfigError, load_scenario
+    from sim.metrics import outcome_unit
     from sim.runner import events_frame, simulate, timeseries_frame
 
     if not 0 <= args.seed < MAX_SEED:
@@ -214,14 +215,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     labels = [k for k in outcomes if k.startswith("label_")]
     print(f"{cfg.meta.name}: seed {args.seed}, {model.tick} months from {cfg.meta.start} ({elapsed:.2f} s)")
     print("labels:   " + "  ".join(f"{k[6:]}={'YES' if outcomes[k] else 'no'}" for k in labels))
-    keys = ["peak_usd_gpu_hour", "trough_usd_gpu_hour", "months_glut", "months_scarcity", "mean_utilisation",
-            "gw_operational_start", "gw_operational_end", "cumulative_capex_busd", "chipmaker_revenue_busd",
-            "chipmaker_margin", "labs_surviving", "largest_lab_share", "n_defaults", "n_cascade_defaults",
-            "n_acquisitions", "stranded_gw", "lender_losses_busd", "vendor_finance_losses_busd"]
+    keys = ["peak_spot_price", "peak_usd_gpu_hour", "trough_usd_gpu_hour", "months_glut", "months_scarcity",
+            "mean_utilisation", "gw_operational_start", "gw_operational_end", "cumulative_capex_busd",
+            "chipmaker_revenue_busd", "chipmaker_margin", "labs_surviving", "largest_lab_share", "n_defaults",
+            "n_cascade_defaults", "n_acquisitions", "stranded_gw", "lender_losses_busd", "vendor_finance_losses_busd"]
     if outcomes["in_house_chip_share"] > 0:   # a world with clouds' own accelerators (custom_silicon)
         keys.insert(keys.index("chipmaker_margin") + 1, "in_house_chip_share")
-    for k in keys:
-        print(f"  {k:<28} {_fmt(outcomes[k])}")
+    values = [_fmt(outcomes[k]) for k in keys]
+    width = max(map(len, values))
+    for k, v in zip(keys, values):   # units from sim.metrics.OUTCOME_DOCS, in full
+        print(f"  {k:<28} {v:>{width}}  {outcome_unit(k)}".rstrip())
     notable = [e for e in model.event_log if e["kind"] in ("default", "acquisition", "liquidation", "moratorium",
                                                            "progress_stall", "efficiency_shock", "demand_surge")]
     big = sorted((e for e in model.event_log if e["kind"] == "contract_signed"), key=lambda e: -e["amount_busd"])[:3]

@@ -96,6 +96,20 @@ OUTCOME_DOCS: dict[str, tuple[str, str]] = {
 }
 
 
+def outcome_unit(name: str) -> str:
+    """The unit of an outcome as in OUTCOME_DOCS ("$B per EGW-month"); "" for a name that is not an outcome."""
+    doc = OUTCOME_DOCS.get(name)
+    return doc[0] if doc else ""
+
+
+def field_metadata(name: str) -> dict[bytes, bytes] | None:
+    """Arrow/Parquet field metadata of an outcome column, ``{b"unit": ..., b"description": ...}``; None for a name
+    that is not an outcome. The batch store puts it on runs.parquet's outcome columns, and the analysis code (which
+    never imports sim) reads the units from there."""
+    doc = OUTCOME_DOCS.get(name)
+    return None if doc is None else {b"unit": doc[0].encode(), b"description": doc[1].encode()}
+
+
 def longest_run(mask: np.ndarray) -> int:
     """Length of the longest stretch of consecutive True values."""
     best = cur = 0

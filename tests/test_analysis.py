@@ -47,7 +47,8 @@ def test_summary_table_reports_counts_and_quantiles(batch_dir):
     assert f"{k}/400" in line and f"{100 * k / 400:.1f}%" in line
     peak = next(l for l in text.splitlines() if l.startswith("peak_spot_price")).split()
     p10, p50, p90 = np.quantile(runs["peak_spot_price"], [0.1, 0.5, 0.9])
-    assert [float(v) for v in peak[1:4]] == pytest.approx([p50, p10, p90], rel=5e-3)
+    assert peak[1] == "$B/EGW-mo"                          # the unit column (sim.metrics.short_unit)
+    assert [float(v) for v in peak[2:5]] == pytest.approx([p50, p10, p90], rel=5e-3)
 
 
 def test_fan_quantiles_known_answer_and_market_rows_only(tmp_path):
@@ -149,3 +150,35 @@ def test_fan_cache_is_reused_and_invalidated_when_the_series_change(tmp_path, mo
     write_synthetic_batch(path, 30, months=6, n_agents=1, level=2.0)  # same seeds, every value doubled
     doubled = loading.batch_fans(load_batch(path))
     assert doubled["spot_price"]["q50"].to_numpy() == pytest.approx(2 * first["spot_price"]["q50"].to_numpy())
+
+
+def test_synthetic_units_are_those_of_the_model():
+    from experiments.analysis.synthetic import UNITS
+    from sim.metrics import OUTCOME_DOCS
+
+    assert UNITS == {name: OUTCOME_DOCS[name][0] for name in UNITS}
+
+
+def test_every_outcome_unit_is_short_in_tables():
+    """Table columns show textfmt.short_unit of the unit: at most 10 characters for every outcome of the model."""
+    from experiments.analysis.textfmt import short_unit
+    from sim.metrics import OUTCOME_DOCS
+
+    assert short_unit("$B per EGW-month") == "$B/EGW-mo" and short_unit("GW") == "GW" and short_unit("bool") == ""
+    assert max(len(short_unit(unit)) for unit, _ in OUTCOME_DOCS.values()) <= 10
+
+
+def test_batch_report_shows_the_units_of_outcomes(batch_dir):
+    text = write_batch_report(batch_dir).read_text()
+    assert "<th class='l'>unit</th>" in text                    # the outcome table's unit column
+    assert "<td class='l'>$B per EGW-month</td>" in text         # peak_spot_price's row
+    assert '"title":{"text":"$B per EGW-month"}' in text         # its histogram's axis
+
+
+def test_results_without_recorded_units_show_none(tmp_path):
+    """Results written before units were recorded: the unit column is empty, nothing else changes."""
+    path = write_synthetic_batch(tmp_path / "old", 30, batch_seed=2, timeseries=False, units=False)
+    assert load_batch(path).units == {}
+    peak = next(l for l in summary_table(path).splitlines() if l.startswith("peak_spot_price")).split()
+    assert len(peak) == 4 and all(v[0].isdigit() for v in peak[1:])
+    assert "<td class='l'></td>" in write_batch_report(path).read_text()

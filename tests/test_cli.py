@@ -220,6 +220,15 @@ def test_run_prints_contract_starts_as_dates(capsys):
         assert len(start) == 7 and start[4] == "-" and start[:4].isdigit(), line
 
 
+def test_run_prints_outcomes_with_their_units(capsys):
+    code, out, err = cm(capsys, "run", "baseline", "--months", "6")
+    assert code == 0, err
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ") and len(line.split()) > 1}
+    assert lines["peak_spot_price"].endswith(" $B per EGW-month")
+    assert lines["peak_usd_gpu_hour"].endswith(" $ per GPU-hour")
+    assert lines["gw_operational_end"].endswith(" GW") and lines["n_defaults"].endswith(" count")
+
+
 def test_unknown_scenario_error_has_no_placeholder(capsys):
     err = one_line_error(*cm(capsys, "run", "nosuch"), "error: nosuch: unknown scenario; available: baseline")
     assert "<root>" not in err

@@ -241,3 +241,42 @@ def test_cli_alpha_and_bootstrap_errors_name_the_option(uneven, option, value, e
     a, b = uneven
     code, err = _cli_error(capsys, a, b, option, value)
     assert code == 2 and err == expected
+
+
+# --------------------------------------------------------------------------- units
+
+
+def test_outcome_tables_and_verdicts_show_units(comps):
+    comp = comps["paired"]
+    assert comp.unit("peak_spot_price") == "$B per EGW-month"
+    text = comparison_text(comp)
+    peak = [line for line in text.splitlines() if line.startswith("peak_spot_price ")]
+    assert peak[0].split()[1] == "$B/EGW-mo"                      # the outcome table's unit column
+    assert peak[1].split()[1] == "$B/EGW-mo"                      # the paired deltas'
+    assert "peak_spot_price ($B/EGW-mo): median " in text        # the verdict
+    assert any(line.startswith("label_glut ") and line.split()[1] == "pts" for line in text.splitlines())
+
+
+def test_compare_report_shows_units(dirs, tmp_path, capsys):
+    out = tmp_path / "cmp.html"
+    assert cli_main(["compare", str(dirs["ref"]), str(dirs["paired"]), "--out", str(out), "--bootstrap", "200"]) == 0
+    html = out.read_text()
+    assert "<th class='l'>unit</th>" in html and "<td class='l'>$B/EGW-mo</td>" in html
+    assert '"title":{"text":"$B per EGW-month"}' in html          # a violin's and a delta histogram's axis
+
+
+def test_compare_warns_when_batches_record_other_units(dirs, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    other = tmp_path / "other_units"
+    shutil.copytree(dirs["ref"], other)
+    table = pq.read_table(other / "runs.parquet")
+    i = table.schema.get_field_index("peak_spot_price")
+    table = table.cast(table.schema.set(i, table.schema.field(i).with_metadata({"unit": "$ per GPU-hour"})))
+    pq.write_table(table, other / "runs.parquet")
+    assert cli_main(["compare", str(dirs["ref"]), str(other), "--bootstrap", "100",
+                     "--out", str(tmp_path / "r.html")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {other} records peak_spot_price in '$ per GPU-hour', the reference {dirs['ref']} in " \
+           "'$B per EGW-month': compare like with like" in err

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import os
 
+import pandas as pd
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
@@ -211,3 +213,35 @@ def test_read_only_parent_is_refused(tmp_path):
             BatchStore(ro / "toy").check_target(resume=False, overwrite=False)
     finally:
         ro.chmod(0o700)
+
+
+def test_outcome_columns_carry_their_unit_and_definition(tmp_path):
+    """runs.parquet (and the run parts of an unfinished batch) record each outcome's unit and definition from
+    sim.metrics.OUTCOME_DOCS as field metadata; pandas and DuckDB read the table as before."""
+    from experiments.analysis.loading import load_batch
+    from sim.metrics import OUTCOME_DOCS
+
+    out = tmp_path / "toy"
+    store = BatchStore(out)
+    store.start(manifest(4), resume=False, overwrite=False)
+    store.write_chunk(chunk(0, 1))
+    with pa.OSFile(str(out / ".parts" / "runs-000000000-000000001.arrow"), "rb") as f:
+        part_schema = ipc.open_file(f).schema
+    assert part_schema.field("peak_spot_price").metadata[b"unit"] == b"$B per EGW-month"
+    unfinished = load_batch(out, allow_incomplete=True)
+    assert unfinished.unit("peak_spot_price") == "$B per EGW-month" and unfinished.unit("run_id") == ""
+
+    store.write_chunk(chunk(2, 3))
+    store.finish(manifest(4), parameters=[], outcome_order=["peak_spot_price", "label_glut"])
+    schema = pq.read_schema(out / "runs.parquet")
+    unit, text = OUTCOME_DOCS["peak_spot_price"]
+    assert schema.field("peak_spot_price").metadata == {b"unit": unit.encode(), b"description": text.encode()}
+    assert schema.field("label_glut").metadata[b"unit"] == b"bool"
+    assert all(schema.field(n).metadata is None for n in ("run_id", "seed", "status", "error"))
+    assert load_batch(out).units == {"peak_spot_price": "$B per EGW-month", "label_glut": "bool"}
+
+    frame = pd.read_parquet(out / "runs.parquet")
+    assert list(frame.columns) == schema.names and frame["peak_spot_price"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    duckdb = pytest.importorskip("duckdb")
+    assert duckdb.connect().execute(f"SELECT sum(peak_spot_price), count(*) FROM read_parquet('{out}/runs.parquet')"
+                                    ).fetchone() == (6.0, 4)

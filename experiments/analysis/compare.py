@@ -124,6 +124,11 @@ class Comparison:
     def incomplete(self) -> list[str]:
         return [self.names[i] for i, b in enumerate(self.batches) if not b.complete]
 
+    def unit(self, name: str) -> str:
+        """An outcome's unit as recorded with the reference's results, else with the first batch that records one
+        ("" when none does; :func:`comparison_warnings` says when batches record different units)."""
+        return next((b.unit(name) for b in self.batches if b.unit(name)), "")
+
 
 # --------------------------------------------------------------------------- loading
 
@@ -330,7 +335,9 @@ def outcome_statement(comp: Comparison, row: OutcomeRow) -> str:
     """One sentence: the shift of an outcome's distribution and whether it is noise."""
     ref = next(r for r in comp.outcome_rows if r.outcome == row.outcome and r.batch == 0)
     d = row.diff_median
-    text = (f"{row.outcome}: median {textfmt.num(row.median.estimate)} in {comp.names[row.batch]} vs "
+    unit = textfmt.short_unit(comp.unit(row.outcome))
+    unit = f" ({unit})" if unit else ""
+    text = (f"{row.outcome}{unit}: median {textfmt.num(row.median.estimate)} in {comp.names[row.batch]} vs "
             f"{textfmt.num(ref.median.estimate)} in {comp.names[0]} (difference {textfmt.signed(d.estimate)}, "
             f"95% CI {textfmt.signed(d.low)} to {textfmt.signed(d.high)}); Cliff's delta "
             f"{row.cliffs_delta:+.2f} ({stats.describe_cliffs_delta(row.cliffs_delta)})")
@@ -418,15 +425,17 @@ def label_table_rows(comp: Comparison) -> list[list[str]]:
 
 
 LABEL_HEADERS = ["label", "batch", "runs", "P", "95% CI", "diff (pts)", "95% CI (pts)", "p Holm", "verdict"]
-OUTCOME_HEADERS = ["outcome", "batch", "median", "95% CI", "P10", "P90", "diff median", "95% CI",
+OUTCOME_HEADERS = ["outcome", "unit", "batch", "median", "95% CI", "P10", "P90", "diff median", "95% CI",
                    "KS D", "Cliff d", "p Holm", "verdict"]
-PAIRED_HEADERS = ["outcome", "batch", "pairs", "mean delta", "95% CI", "median delta", "up / down / same", "test", "p Holm"]
+PAIRED_HEADERS = ["outcome", "unit", "batch", "pairs", "mean delta", "95% CI", "median delta", "up / down / same",
+                  "test", "p Holm"]
 
 
 def outcome_table_rows(comp: Comparison) -> list[list[str]]:
     rows = []
     for r in comp.outcome_rows:
-        cells = [r.outcome if r.batch == 0 else "", comp.names[r.batch], textfmt.num(r.median.estimate),
+        cells = [r.outcome if r.batch == 0 else "", textfmt.short_unit(comp.unit(r.outcome)) if r.batch == 0 else "",
+                 comp.names[r.batch], textfmt.num(r.median.estimate),
                  textfmt.interval(r.median.low, r.median.high), textfmt.num(r.p10), textfmt.num(r.p90)]
         if r.batch == 0:
             cells += ["", "", "", "", "", ""]
@@ -447,8 +456,9 @@ def paired_table_rows(comp: Comparison) -> list[list[str]]:
             continue
         name = r.label if isinstance(r, LabelRow) else r.outcome
         fmt = (lambda v: _points(v)) if isinstance(r, LabelRow) else textfmt.signed
+        unit = "pts" if isinstance(r, LabelRow) else textfmt.short_unit(comp.unit(name))
         pr = r.paired
-        rows.append([name, comp.names[r.batch], str(pr.n_pairs), fmt(pr.mean.estimate),
+        rows.append([name, unit, comp.names[r.batch], str(pr.n_pairs), fmt(pr.mean.estimate),
                      f"[{fmt(pr.mean.low)}, {fmt(pr.mean.high)}]",
                      fmt(pr.median),
                      f"{textfmt.pct(pr.share_up, 0)} / {textfmt.pct(pr.share_down, 0)} / {textfmt.pct(pr.share_same, 0)}",
@@ -469,13 +479,15 @@ def comparison_text(comp: Comparison, report_path: Path | None = None) -> str:
         out.append(textfmt.text_table(LABEL_HEADERS, label_table_rows(comp), align="llrrrrrrl"))
         out += paired_footnotes(comp)
     if comp.outcome_rows:
-        out += ["", "Outcomes: median (bootstrap 95% CI), P10/P90, difference of medians vs the reference"]
-        out.append(textfmt.text_table(OUTCOME_HEADERS, outcome_table_rows(comp), align="llrrrrrrrrrl"))
+        out += ["", "Outcomes: median (bootstrap 95% CI), P10/P90, difference of medians vs the reference, in the "
+                "outcome's unit"]
+        out.append(textfmt.text_table(OUTCOME_HEADERS, outcome_table_rows(comp), align="lllrrrrrrrrrl"))
         out += paired_footnotes(comp)
     paired = paired_table_rows(comp)
     if paired:
-        out += ["", "Paired per-seed deltas (batch minus reference on the same point and seed)"]
-        out.append(textfmt.text_table(PAIRED_HEADERS, paired, align="llrrrrrlr"))
+        out += ["", "Paired per-seed deltas (batch minus reference on the same point and seed; labels in "
+                    "percentage points)"]
+        out.append(textfmt.text_table(PAIRED_HEADERS, paired, align="lllrrrrrlr"))
     yes, no = statements(comp)
     out += ["", f"Verdict ({comp.family_size} tests, Holm-adjusted at alpha = {comp.alpha}):"]
     out += [f"  * {s}" for s in yes] or ["  No difference is distinguishable from seed noise."]
@@ -493,8 +505,9 @@ def comparison_text(comp: Comparison, report_path: Path | None = None) -> str:
 
 
 def comparison_warnings(batches: Sequence[Batch]) -> list[str]:
-    """One-line warnings about batches that are not like for like: a folder given twice, or a batch with
-    another start date or horizon than the reference (totals and counts over the horizon then differ)."""
+    """One-line warnings about batches that are not like for like: a folder given twice, a batch with
+    another start date or horizon than the reference (totals and counts over the horizon then differ), or one
+    that records an outcome in another unit."""
     out = []
     seen: dict[Path, Path] = {}
     for b in batches:
@@ -516,6 +529,13 @@ def comparison_warnings(batches: Sequence[Batch]) -> list[str]:
             continue
         out.append(f"{b.path} runs {months} months from {start}, the reference {batches[0].path} {ref_months} "
                    f"months from {ref_start}: outcomes counted or summed over the horizon are not like for like")
+    for b in batches[1:]:   # units recorded in both that differ (results of another code version)
+        other = sorted(o for o, u in b.units.items() if batches[0].units.get(o, u) != u)
+        if other:
+            o = other[0]
+            out.append(f"{b.path} records {o} in {b.units[o]!r}, the reference {batches[0].path} in "
+                       f"{batches[0].units[o]!r}" + (f" (and {len(other) - 1} more outcomes)" if len(other) > 1 else "")
+                       + ": compare like with like")
     return out
 
 

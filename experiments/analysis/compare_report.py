@@ -70,8 +70,10 @@ def _outcome_section(comp: Comparison) -> list[str]:
     samples = {o: {comp.names[i]: b.ok[o].dropna().to_numpy(float) for i, b in enumerate(comp.batches)}
                for o in comp.outcomes}
     return ["<h2>Continuous outcomes</h2>",
-            html.figure(figures.distributions(samples, title="Distribution across runs (violin with box: median and quartiles)")),
-            html.table(OUTCOME_HEADERS, outcome_table_rows(comp)),
+            html.figure(figures.distributions(
+                samples, title="Distribution across runs (violin with box: median and quartiles)",
+                y_titles={o: comp.unit(o) for o in comp.outcomes})),
+            html.table(OUTCOME_HEADERS, outcome_table_rows(comp), left_columns=(1,)),
             *[f"<p class='muted'>{html.esc(note)}</p>" for note in paired_footnotes(comp)]]
 
 
@@ -81,13 +83,16 @@ def _paired_section(comp: Comparison) -> list[str]:
         return []
     samples = {f"{o} ({comp.names[i].split()[0]} - {comp.names[0].split()[0]})": d
                for (i, o), d in comp.deltas.items() if np.any(d != 0)}
+    units = {f"{o} ({comp.names[i].split()[0]} - {comp.names[0].split()[0]})": comp.unit(o)
+             for (i, o) in comp.deltas if comp.unit(o)}
     same = [f"{o} ({comp.names[i].split()[0]})" for (i, o), d in comp.deltas.items() if not np.any(d != 0)]
     out = ["<h2>Paired per-seed deltas (common random numbers)</h2>",
            "<p class='muted'>For each seed and design point run in both batches: value in the batch minus value in the "
            "reference. A spike at 0 means most worlds are unaffected; the spread shows how differently worlds react.</p>",
-           html.table(PAIRED_HEADERS, rows)]
+           html.table(PAIRED_HEADERS, rows, left_columns=(1,))]
     if samples:
-        out.append(html.figure(figures.histograms(samples, title="Distribution of per-seed deltas", zero_line=True)))
+        out.append(html.figure(figures.histograms(samples, title="Distribution of per-seed deltas", zero_line=True,
+                                                     x_titles=units)))
     if same:
         out.append(f"<p class='muted'>Identical in every shared seed (no histogram): {html.esc(', '.join(same))}</p>")
     return out

@@ -67,8 +67,10 @@ def interval_dots(table: pd.DataFrame, category: str, group: str, value: str = "
     return fig
 
 
-def distributions(samples: Mapping[str, Mapping[str, np.ndarray]], title: str = "", ncols: int = 3) -> go.Figure:
-    """Violins of each outcome, one per batch: ``samples[outcome][batch] -> values``."""
+def distributions(samples: Mapping[str, Mapping[str, np.ndarray]], title: str = "", ncols: int = 3,
+                  y_titles: Mapping[str, str] | None = None) -> go.Figure:
+    """Violins of each outcome, one per batch: ``samples[outcome][batch] -> values``; ``y_titles[outcome]`` (its
+    unit, say) titles that panel's value axis."""
     outcomes = list(samples)
     rows, cols = _grid(len(outcomes), ncols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=outcomes, vertical_spacing=0.5 / max(rows, 1) ** 0.9 / 3)
@@ -83,6 +85,8 @@ def distributions(samples: Mapping[str, Mapping[str, np.ndarray]], title: str = 
                 y=np.asarray(values, dtype=np.float32), name=b, legendgroup=b, showlegend=(k == 0),
                 line_color=colour(i), box_visible=True, meanline_visible=False, points=False,
                 spanmode="hard", scalemode="width", width=0.9), row=r + 1, col=c + 1)
+        if y_titles and y_titles.get(outcome):
+            fig.update_yaxes(title_text=y_titles[outcome], row=r + 1, col=c + 1)
     fig.update_xaxes(showticklabels=False)
     height, top, bottom = 300 * rows + 110, 110, 10
     fig.update_layout(title=title, height=height, violinmode="group" if len(batches) > 1 else None,
@@ -94,7 +98,8 @@ def distributions(samples: Mapping[str, Mapping[str, np.ndarray]], title: str = 
 
 def histograms(samples: Mapping[str, np.ndarray], title: str = "", ncols: int = 3,
                x_titles: Mapping[str, str] | None = None, zero_line: bool = False) -> go.Figure:
-    """One histogram per entry of ``samples`` (name -> values); integer data get one bar per value."""
+    """One histogram per entry of ``samples`` (name -> values); integer data get one bar per value;
+    ``x_titles[name]`` (its unit, say) titles that panel's value axis."""
     names = list(samples)
     rows, cols = _grid(len(names), ncols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=names)

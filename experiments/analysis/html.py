@@ -21,7 +21,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px 
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem} th,td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 th{background:#f6f6f6} td:first-child,th:first-child{text-align:left}
 .notice{background:#fff3cd;border:1px solid #e0c060;padding:.6rem 1rem;margin:1rem 0}
-table.kv th{text-align:left} td.kv{text-align:left;white-space:normal}
+th.l,td.l{text-align:left} table.kv th{text-align:left} td.kv{text-align:left;white-space:normal}
 .yes{color:#0a6b2e;font-weight:600} .no{color:#666}
 .scroll{overflow-x:auto} .muted{color:#666;font-size:.9rem} summary{cursor:pointer;font-weight:600;margin:.6rem 0} ul.verdicts li{margin:.25rem 0}
 """
@@ -32,11 +32,16 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], raw_columns: Sequence[int] = ()) -> str:
-    """An HTML table; cells are escaped except in ``raw_columns`` (pre-built HTML)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], raw_columns: Sequence[int] = (),
+          left_columns: Sequence[int] = ()) -> str:
+    """An HTML table; cells are escaped except in ``raw_columns`` (pre-built HTML). Cells are right-aligned but
+    for the first column and ``left_columns`` (text such as units)."""
+    def cell(tag: str, i: int, text: str) -> str:
+        return f"<{tag} class='l'>{text}</{tag}>" if i in left_columns else f"<{tag}>{text}</{tag}>"
+
+    head = "".join(cell("th", i, esc(h)) for i, h in enumerate(headers))
     body = "".join(
-        "<tr>" + "".join(f"<td>{c if i in raw_columns else esc(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+        "<tr>" + "".join(cell("td", i, c if i in raw_columns else esc(c)) for i, c in enumerate(row)) + "</tr>"
         for row in rows)
     return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 

@@ -74,6 +74,13 @@ class Batch:
     labels: list[str] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
     """Continuous (non-label) outcomes, key outcomes first."""
+    units: dict[str, str] = field(default_factory=dict)
+    """Outcome -> unit ("$B per EGW-month"), from the ``unit`` field metadata of the runs table (written by the
+    batch store from ``sim.metrics.OUTCOME_DOCS``); empty for results written before units were recorded."""
+
+    def unit(self, name: str) -> str:
+        """The unit of an outcome as recorded with the results, "" when none is."""
+        return self.units.get(name, "")
 
     @property
     def name(self) -> str:
@@ -158,12 +165,21 @@ def _recorded_runs(path: Path) -> int:
     return total
 
 
-def _read_runs(path: Path, complete: bool) -> pd.DataFrame:
-    """``runs.parquet``, or for an unfinished batch the committed run parts in ``.parts/``."""
+def units_of(schema) -> dict[str, str]:
+    """Column -> unit from an Arrow schema's field metadata (``{"unit": ...}``, as the batch store writes it)."""
+    return {f.name: f.metadata[b"unit"].decode("utf-8", "replace") for f in schema
+            if f.metadata and b"unit" in f.metadata}
+
+
+def _read_runs(path: Path, complete: bool) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``runs.parquet``, or for an unfinished batch the committed run parts in ``.parts/``; with the units of
+    its columns (:func:`units_of`)."""
     rpath = path / RUNS
     if rpath.exists():
+        import pyarrow.parquet as pq
+
         try:
-            return pd.read_parquet(rpath)
+            return pd.read_parquet(rpath), units_of(pq.read_schema(rpath))
         except Exception as exc:  # pyarrow raises several types for a broken file
             first = str(exc).splitlines()[0] if str(exc) else ""
             raise BatchError(path, f"{RUNS} is not a readable Parquet file ({type(exc).__name__}: {first})") from None
@@ -183,7 +199,8 @@ def _read_runs(path: Path, complete: bool) -> pd.DataFrame:
     except (pa.ArrowInvalid, OSError) as exc:
         raise BatchError(path, f"cannot read the run parts of the unfinished batch ({exc})") from None
     log.info("%s: unfinished batch, read %d run parts", path, len(parts))
-    return table.to_pandas().sort_values("run_id", kind="stable").reset_index(drop=True)
+    units = {k: v for t in tables for k, v in units_of(t.schema).items()}
+    return table.to_pandas().sort_values("run_id", kind="stable").reset_index(drop=True), units
 
 
 def _is_numeric_outcome(runs: pd.DataFrame, col: str) -> bool:
@@ -230,14 +247,14 @@ def load_batch(path: Path | str, *, allow_incomplete: bool = False) -> Batch:
             f"{manifest.get('n_runs', '?')} runs recorded); complete it with `computemarket batch ... --resume` "
             "or pass --allow-incomplete",
         )
-    runs = _read_runs(path, complete is True)
+    runs, units = _read_runs(path, complete is True)
     if "run_id" not in runs.columns:
         raise BatchError(path, f"{RUNS} has no run_id column; not a batch results table")
     labels, outcomes = classify_columns(runs, manifest)
     for label in labels:  # bool with missing values arrives as object: make it nullable boolean
         if runs[label].dtype == object:
             runs[label] = runs[label].astype("boolean")
-    batch = Batch(path=path, manifest=manifest, runs=runs, labels=labels, outcomes=outcomes)
+    batch = Batch(path=path, manifest=manifest, runs=runs, labels=labels, outcomes=outcomes, units=units)
     if len(batch.ok) == 0:
         raise BatchError(path, f"no successful runs ({batch.n_failed} failed of {len(runs)})")
     if not labels and not outcomes:

@@ -1,8 +1,8 @@
 """A batch's own report: ``results/<name>/report.html``.
 
-Label frequencies with intervals, distributions of the key outcomes and fan
-charts of the market-level series; self-contained (plotly.js embedded) so it
-opens offline.
+Label frequencies with intervals, distributions of the key outcomes (each with
+its unit as recorded in runs.parquet) and fan charts of the market-level
+series; self-contained (plotly.js embedded) so it opens offline.
 """
 
 from __future__ import annotations
@@ -73,17 +73,21 @@ def batch_report_html(batch: Batch) -> str:
         rows = []
         for r in outcomes.itertuples():
             med = stats.median_interval(ok[r.outcome])
-            rows.append([r.outcome, r.n, textfmt.num(r.median), textfmt.interval(med.low, med.high),
-                         textfmt.num(r.p10), textfmt.num(r.p90)])
-        body.append(html.table(["outcome", "runs", "median", "95% CI of median", "P10", "P90"], rows))
+            rows.append([r.outcome, batch.unit(r.outcome), r.n, textfmt.num(r.median),
+                         textfmt.interval(med.low, med.high), textfmt.num(r.p10), textfmt.num(r.p90)])
+        body.append(html.table(["outcome", "unit", "runs", "median", "95% CI of median", "P10", "P90"], rows,
+                               left_columns=(1,)))
         shown = [o for o in KEY_OUTCOMES if o in batch.outcomes] or batch.outcomes
         samples = {o: ok[o].dropna().to_numpy(float) for o in shown}
         constant = [o for o, v in samples.items() if v.size and np.ptp(v) == 0]
         samples = {o: v for o, v in samples.items() if v.size and o not in constant}
         if samples:
-            body.append(html.figure(figures.histograms(samples, title="Distribution across runs (key outcomes)")))
+            units = {o: batch.unit(o) for o in samples if batch.unit(o)}
+            body.append(html.figure(figures.histograms(samples, title="Distribution across runs (key outcomes)",
+                                                       x_titles=units)))
         if constant:
-            same = ", ".join(f"{o} = {textfmt.num(float(ok[o].dropna().iloc[0]))}" for o in constant)
+            same = ", ".join(f"{o} = {textfmt.num(float(ok[o].dropna().iloc[0]))} {batch.unit(o)}".rstrip()
+                             for o in constant)
             body.append(f"<p class='muted'>The same in every run (no histogram): {html.esc(same)}</p>")
     fans = batch_fans(batch, FAN_VARIABLES)
     if fans:

@@ -52,13 +52,15 @@ def summary_text(batch: Batch) -> str:
         outcomes = outcome_rows(batch, batch.outcomes)
     if len(outcomes):
         parts.append(textfmt.text_table(
-            ["outcome", "median", "P10", "P90"],
-            [[r.outcome, textfmt.num(r.median), textfmt.num(r.p10), textfmt.num(r.p90)] for r in outcomes.itertuples()]))
+            ["outcome", "unit", "median", "P10", "P90"],
+            [[r.outcome, textfmt.short_unit(batch.unit(r.outcome)), textfmt.num(r.median), textfmt.num(r.p10),
+              textfmt.num(r.p90)] for r in outcomes.itertuples()], align="llrrr"))
     return "\n".join(parts).rstrip() + "\n"
 
 
 def summary_table(result_dir: Path | str, *, allow_incomplete: bool = True) -> str:
     """Terminal table for a results directory: how often each label occurred
     (share with a 95% Wilson interval) and median / P10 / P90 of the key outcomes
-    present. Unfinished batches are summarised by default and marked as such."""
+    present, each with its unit (as recorded in runs.parquet, abbreviated by ``textfmt.short_unit``).
+    Unfinished batches are summarised by default and marked as such."""
     return summary_text(load_batch(result_dir, allow_incomplete=allow_incomplete))

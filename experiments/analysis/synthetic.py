@@ -45,6 +45,14 @@ DEFAULT_OUTCOMES = {
     "largest_lab_share": (0.35, 0.06),
 }
 INTEGER_OUTCOMES = {"months_glut", "months_scarcity", "labs_surviving", "n_defaults", "n_acquisitions"}
+UNITS = {
+    **{label: "bool" for label in DEFAULT_LABELS}, "peak_spot_price": "$B per EGW-month",
+    "trough_spot_price": "$B per EGW-month", "months_glut": "months", "months_scarcity": "months",
+    "gw_operational_end": "GW", "cumulative_capex_busd": "$B", "stranded_gw": "GW", "labs_surviving": "count",
+    "n_defaults": "count", "n_acquisitions": "count", "largest_lab_share": "share (0-1)",
+}
+"""The units of these outcomes as sim.metrics.OUTCOME_DOCS gives them (this package does not import sim; a test
+checks they agree), recorded in runs.parquet's field metadata as the batch store does."""
 
 
 def batch_seeds(n_runs: int, batch_seed: int) -> np.ndarray:
@@ -137,10 +145,12 @@ def write_synthetic_batch(path: Path | str, n_runs: int = 200, *, batch_seed: in
                           params: Mapping[str, np.ndarray] | None = None,
                           timeseries: bool = True, months: int = 120, n_agents: int = 10,
                           level: float = 1.0, complete: bool = True,
-                          runs: pd.DataFrame | None = None) -> Path:
+                          runs: pd.DataFrame | None = None, units: bool = True) -> Path:
     """Write a complete synthetic results directory and return its path.
 
-    ``runs`` (a ready table) bypasses the generator, e.g. to copy a batch.
+    ``runs`` (a ready table) bypasses the generator, e.g. to copy a batch. ``units``: record each outcome's unit
+    (:data:`UNITS`) in runs.parquet's field metadata as the batch store does; False writes results as they were
+    before units were recorded.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -150,7 +160,12 @@ def write_synthetic_batch(path: Path | str, n_runs: int = 200, *, batch_seed: in
     if runs is None:
         seeds = batch_seeds(n_runs, batch_seed) if seeds is None else np.asarray(seeds, dtype=np.int64)
         runs = synthetic_runs(seeds, scenario, label_probs, outcome_shifts, params)
-    runs.to_parquet(path / "runs.parquet", index=False)
+    table = pa.Table.from_pandas(runs, preserve_index=False)
+    if units:
+        table = pa.Table.from_arrays(table.columns, schema=pa.schema(
+            [f.with_metadata({"unit": UNITS[f.name]}) if f.name in UNITS else f for f in table.schema],
+            metadata=table.schema.metadata))
+    pq.write_table(table, path / "runs.parquet")
     if timeseries:  # as the batch store writes it: plain strings, zstd, row groups of about 500,000 rows
         table = synthetic_timeseries(runs, months, n_agents, level)
         plain = pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in table.schema])

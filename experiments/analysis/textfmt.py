@@ -6,6 +6,23 @@ import math
 from collections.abc import Sequence
 
 
+SHORT_UNITS = {
+    "bool": "",   # labels: shown as shares of runs
+    "$B per EGW-month": "$B/EGW-mo",
+    "$ per GPU-hour": "$/GPU-h",
+    "share (0-1)": "share",
+    "HHI (0-1)": "HHI",
+    "HHI (change)": "HHI chg",
+    "index (0-1)": "index",
+}
+"""Abbreviations of the outcome units (sim.metrics.OUTCOME_DOCS) for narrow table columns; the others are short."""
+
+
+def short_unit(unit: str) -> str:
+    """A unit abbreviated for a table column: "$B per EGW-month" -> "$B/EGW-mo"; a unit not in SHORT_UNITS as is."""
+    return SHORT_UNITS.get(unit, unit)
+
+
 def num(x: float, digits: int = 3) -> str:
     """A number with ``digits`` significant digits, thousands separated, 'n/a' for NaN."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
