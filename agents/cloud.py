@@ -120,10 +120,11 @@ class Cloud(Firm):
         if self._pos is not None:
             self._pos = self._pos._replace(free_pipeline_gw=free_pipeline_gw(self.model.projects_of(self.uid)))
 
-    def _build_costs(self) -> tuple[float, int]:
-        """(shell and fit-out $B per GW, build months): what a position is computed with."""
+    def _build_costs(self) -> tuple[float, int, float]:
+        """(shell and fit-out $B per GW, build months, a refit's networking and installation $B per GW):
+        what a position is computed with."""
         tech = self.model.cfg.technology
-        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months
+        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months, tech.other_capex_busd_per_gw
 
     def assets_busd(self) -> float:
         """Cash (its own and its construction fund), the depreciated fleet and the cost of projects under

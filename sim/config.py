@@ -130,6 +130,13 @@ class Technology(_Section):
         15, "Construction time of a campus once permitted and financed, months [cal: Build time] (12-24).", ge=1, le=60)
     shell_life_months: int = F(
         240, "Economic life of the shell and power equipment, months (20 yrs).", ge=12, le=600)
+    refit_shells: bool = F(
+        True, "When a cloud's accelerators reach the end of their useful life, it may re-equip the shell (new chips "
+        "and networking, other_capex_busd_per_gw, installed in a month, no permit or grid queue: the site, power and "
+        "grid connection are held) instead of retiring the site: always when the capacity serves an open contract, "
+        "otherwise when its expected spot price covers the new chips' and networking's capital cost and opex "
+        "(economics.refit_pays). Operators refresh servers in shells built for 15-20 years, which is also what "
+        "the full cost's shell_life_months assumes. False = the site retires with its chips (sessions 1-8).")
 
 
 class Chipmaker(_Section):

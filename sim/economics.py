@@ -37,6 +37,18 @@ def full_cost_per_gw_month(chip_busd_per_gw: float, shell_busd_per_gw: float, ot
     return short + long + opex_busd_per_gw_month
 
 
+def refit_pays(expected_price_egw_month: float, efficiency: float, chip_busd_per_gw: float,
+               other_busd_per_gw: float, rate_annual: float, chip_life_months: int,
+               opex_busd_per_gw_month: float) -> bool:
+    """Whether re-equipping a GW of shell whose accelerators reached the end of their life pays: the
+    expected spot price of its new compute (per EGW-month x the new chips' efficiency) covers the capital
+    cost of the new chips and networking over their life plus opex. The shell, its power and its grid
+    connection are sunk and already held, so they are not part of the decision."""
+    cost = full_cost_per_gw_month(chip_busd_per_gw, 0.0, other_busd_per_gw, rate_annual, chip_life_months,
+                                  chip_life_months, opex_busd_per_gw_month)
+    return expected_price_egw_month * efficiency >= cost
+
+
 def operating_value(gw: float, efficiency: float, expected_price_egw_month: float, opex_busd_per_gw_month: float,
                     months_left: int, rate_annual: float) -> float:
     """The most a buyer would pay for running capacity, $B: the present value of its expected operating

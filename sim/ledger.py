@@ -202,6 +202,7 @@ class Project(Record):
     financed: bool = False
     fund_busd: float = 0.0       # its loan's proceeds not yet spent, held in its cloud's construction fund
     debt_share: float = 0.0      # share of each of its bills its construction fund pays (loan / budget)
+    refit: bool = False          # new chips and networking in a shell already built (no shell to pay or permit)
 
 
 class Book:

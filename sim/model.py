@@ -23,12 +23,12 @@ from agents.regulator import Regulator
 from sim import distress
 from sim.config import ScenarioConfig, load_scenario
 from sim.economics import (bills_covered, demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
-                           months_to_online, capitalised_principal, project_bill_split, take_or_pay_payment,
+                           months_to_online, capitalised_principal, project_bill_split, refit_pays, take_or_pay_payment,
                            usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
-from sim.positions import OPEN_CONTRACT, PIPELINE
+from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS
 
 QUEUED = ("permitting", "interconnection")   # the stages whose GW the regulators' queues count
 
@@ -784,8 +784,9 @@ class ComputeMarketModel(mesa.Model):
                 if t - b.online >= life:
                     self.book.move(b, "retired")
                     self.gw_retired += b.gw
-                    c.land_used_gw = max(c.land_used_gw - b.gw, 0.0)   # the site can be re-used
                     self.log_event("retired", c.uid, "", b.capex_busd, b.gw, b.id)
+                    if not self._refit(c, b):
+                        c.land_used_gw = max(c.land_used_gw - b.gw, 0.0)   # the site can be re-used
                 else:
                     keep.append(b)
             if len(keep) != len(c.blocks):
@@ -797,6 +798,30 @@ class ComputeMarketModel(mesa.Model):
             for egw in lab.retire_own_clusters(t, life):
                 self.gw_retired += egw
                 self.log_event("retired", lab.uid, "", 0.0, egw, "own capacity")
+
+    def _refit(self, c: Cloud, b: Project) -> bool:
+        """A block's accelerators reached the end of their life: the cloud re-equips its shell (a refit
+        project: new chips and networking, installed in ``REFIT_MONTHS`` once financed and delivered; no
+        permit or grid queue, the site and its connection are held) when it owes the capacity to an open
+        contract or when the new chips pay (``economics.refit_pays``). Returns whether it does; if not,
+        the site is given up."""
+        tech = self.cfg.technology
+        if not tech.refit_shells or not c.alive:
+            return False
+        k = self.book.records.get(b.contract) if b.contract else None
+        contracted = k is not None and k.status in OPEN_CONTRACT
+        fe = self.frontier_efficiency
+        if not contracted and not refit_pays(c.expected_price, fe, self.chip_price_for(c.uid),
+                                             tech.other_capex_busd_per_gw, self.wacc, tech.useful_life_months,
+                                             tech.opex_busd_per_gw_month):
+            return False
+        pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=b.regulator, gw=b.gw,
+                     contract=b.contract if contracted else "", announced=self.tick, stage_due=self.tick,
+                     build_left=REFIT_MONTHS, refit=True)
+        self.book.add("project", pr)
+        self._add_project(pr)
+        self.log_event("refit", c.uid, pr.contract, 0.0, pr.gw, f"{pr.id} re-equips {b.id}")
+        return True
 
     def _prune_contracts(self) -> None:
         """Drop ended contracts from the per-lab and per-cloud lists of open ones, and free the pipeline
@@ -1032,7 +1057,8 @@ class ComputeMarketModel(mesa.Model):
                 continue
             c = self.clouds_by_id[pr.cloud]
             chip_cost = self.chip_price_for(c.uid)
-            capex = pr.gw * self.capex_per_gw(c.uid)
+            capex = pr.gw * (chip_cost + self.cfg.technology.other_capex_busd_per_gw if pr.refit
+                             else self.capex_per_gw(c.uid))   # a refit: chips and networking, no shell
             own = c.funds_for_new_build(chip_cost)
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
@@ -1201,8 +1227,10 @@ class ComputeMarketModel(mesa.Model):
                 in_construction.append(pr)
                 if pr.financed and pr.build_left > 0:
                     building.setdefault(pr.cloud, []).append(pr)
+        refit_per_month = tech.other_capex_busd_per_gw / REFIT_MONTHS
         for cloud_uid, prs in building.items():   # one payment per cloud; projects advance in filing order
-            spends = [(pr, pr.gw * per_month / tech.build_months) for pr in prs]
+            spends = [(pr, pr.gw * refit_per_month if pr.refit else pr.gw * per_month / tech.build_months)
+                      for pr in prs]
             paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], spends, "construction", "construction",
                                            advance=True)
             self.cum_capex += paid

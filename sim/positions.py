@@ -45,11 +45,19 @@ class Position(NamedTuple):
         return self.fin_shell_left_busd + self.fin_chips_left_gw * chip_price
 
 
-def remaining_shell_and_chips(pr: Project, shell_per_gw: float, build_months: int) -> tuple[float, float]:
-    """(shell and fit-out $B, chips GW) a pipeline project still has to pay for.
+REFIT_MONTHS = 1
+"""Months to re-equip a built shell with new chips and networking (a refit, ``Project.refit``)."""
+
+
+def remaining_shell_and_chips(pr: Project, shell_per_gw: float, build_months: int,
+                              refit_per_gw: float = 0.0) -> tuple[float, float]:
+    """(shell and fit-out $B, chips GW) a pipeline project still has to pay for; a refit's "shell" is its
+    networking and installation, ``refit_per_gw`` over ``REFIT_MONTHS``.
 
     An unfinanced project has paid nothing yet; a financed one has paid the shell instalments of the
     months it was built and the chips delivered to it."""
+    if pr.refit:
+        shell_per_gw, build_months = refit_per_gw, REFIT_MONTHS
     shell = pr.gw * shell_per_gw
     if not pr.financed:
         return shell, pr.gw
@@ -62,8 +70,9 @@ def open_contract_gw(contracts: Iterable[Contract]) -> float:
 
 
 def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int,
-                     start: Position | None = None) -> Position:
-    """One pass over a cloud's projects. ``shell_per_gw``: shell + other capex, $B per GW.
+                     refit_per_gw: float = 0.0, start: Position | None = None) -> Position:
+    """One pass over a cloud's projects. ``shell_per_gw``: shell + other capex, $B per GW, paid over
+    ``build_months``; a refit pays only ``refit_per_gw`` (networking and installation), over ``REFIT_MONTHS``.
 
     With ``start``, the projects are added to that position: a cached position is extended by a newly
     filed project (last in filing order) with exactly the sums a fresh pass would give."""
@@ -72,6 +81,7 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
     else:
         pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3 = start
     per_month = shell_per_gw / build_months
+    refit_per_month = refit_per_gw / REFIT_MONTHS
     for pr in projects:   # the hottest loop of the model: remaining_shell_and_chips inlined, no calls
         st = pr.status
         if st not in PIPELINE:
@@ -80,9 +90,13 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
         pipe += gw
         if not pr.contract:
             free += gw
+        refit = pr.refit
         if pr.financed:   # has paid the shell instalments of the months built and the chips delivered
             months_left = pr.build_left
-            s = gw * shell_per_gw * months_left / build_months
+            if refit:
+                s = gw * refit_per_gw * months_left / REFIT_MONTHS
+            else:
+                s = gw * shell_per_gw * months_left / build_months
             c = gw - pr.chips_delivered
             if c < 0.0:
                 c = 0.0
@@ -92,9 +106,9 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
                 cost += pr.capex_busd
                 f_shell += s
                 f_chips += c
-                f_shell3 += gw * per_month * (months_left if months_left < 3 else 3)
+                f_shell3 += gw * (refit_per_month if refit else per_month) * (months_left if months_left < 3 else 3)
         else:             # has paid nothing yet
-            shell_left += gw * shell_per_gw
+            shell_left += gw * (refit_per_gw if refit else shell_per_gw)
             chips_left += gw
             if st == "construction":
                 cost += pr.capex_busd

@@ -195,3 +195,13 @@ def test_residual_to_stakes_by_share_and_the_rest_to_other_owners():
     per, others = E.residual_to_stakes(10.0, [0.25, 0.1])
     assert per == pytest.approx([2.5, 1.0]) and others == pytest.approx(6.5)
     assert E.residual_to_stakes(-1.0, [0.5]) == ([0.0], 0.0)
+
+
+def test_a_refit_pays_when_the_expected_price_covers_new_chips_networking_and_opex():
+    """Chips 20 + networking 5 $B/GW over 60 months at 10 %: 25 x annuity + opex 0.06 per GW-month; the
+    shell is sunk. At an efficiency of 2 the expected price per EGW-month must cover half of that."""
+    cost = 25.0 * annuity_factor(0.10, 60) + 0.06
+    assert E.refit_pays(cost / 2.0 + 1e-9, 2.0, 20.0, 5.0, 0.10, 60, 0.06)
+    assert not E.refit_pays(cost / 2.0 - 1e-6, 2.0, 20.0, 5.0, 0.10, 60, 0.06)
+    # the shell does not enter: the same decision whatever a new campus would cost
+    assert cost < E.full_cost_per_gw_month(20.0, 10.0, 5.0, 0.10, 60, 240, 0.06)

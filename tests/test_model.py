@@ -598,3 +598,63 @@ def test_the_market_offtake_price_is_the_months_awards_at_the_clouds_quotes(base
             value += k.gw * quote
         assert m.series["offtake_price"][-1] == pytest.approx(value / gw, rel=1e-12)
     assert affiliate_awards > 0
+
+
+def _end_of_life_world(tiny, refit: bool = True, **over):
+    """The tiny world's cloud with one block of 1 GW that reaches the end of its useful life in month 0,
+    plenty of cash and land; the lab's initial contract is open."""
+    cfg = tiny(clouds__cloud__initial_debt_busd=0.0, clouds__cloud__initial_cash_busd=100.0,
+               clouds__cloud__land_bank_gw=5.0, technology__refit_shells=refit, **over)
+    m = ComputeMarketModel(config=cfg, rng=1)
+    c = m.clouds[0]
+    (b,) = c.blocks
+    b.online = -cfg.technology.useful_life_months   # due now
+    c.refresh_fleet()
+    return m, c, b
+
+
+def test_a_shell_whose_chips_reach_the_end_of_their_life_is_refitted_for_its_contract(tiny):
+    """The block serving the lab's open contract retires with its chips; the cloud re-equips the shell (a
+    refit project, construction at once, tied to the same contract, the site kept); financing it costs the
+    new chips and networking only; once built (a month) and delivered it is online, serving the contract."""
+    m, c, b = _end_of_life_world(tiny)
+    (k,) = m.contracts_cloud[c.uid]
+    b.contract = k.id
+    c.refresh_fleet()
+    land, retired = c.land_used_gw, m.gw_retired
+    m._begin_month()
+    m._retire_blocks()
+    assert b.status == "retired" and m.gw_retired == retired + 1.0 and c.fleet_gw == 0.0
+    (pr,) = [p for p in m.projects_of(c.uid) if p.refit]
+    assert (pr.status, pr.contract, pr.gw, pr.regulator) == ("construction", k.id, 1.0, b.regulator)
+    assert c.land_used_gw == land and pr.build_left == 1
+    m.phase_financing()
+    tech = m.cfg.technology
+    assert pr.financed and pr.capex_busd == pytest.approx(1.0 * (m.chip_price_for(c.uid) + tech.other_capex_busd_per_gw))
+    online = m.gw_brought_online
+    while pr.status == "construction" and m.tick < 24:
+        m.step()
+    assert pr.status == "operational" and m.gw_brought_online == pytest.approx(online + 1.0)
+    assert c.built_for.get(k.id) == pytest.approx(1.0)
+
+
+def test_an_idle_shell_is_refitted_only_when_new_chips_pay(tiny):
+    """Without a contract behind it the shell is re-equipped when the cloud's expected price covers the new
+    chips, networking and opex; when it does not, the site is given up (its land freed)."""
+    for price, refitted in ((50.0, True), (0.01, False)):
+        m, c, b = _end_of_life_world(tiny)
+        b.contract = ""
+        c.expected_price = price
+        land = c.land_used_gw
+        m._begin_month()
+        m._retire_blocks()
+        assert any(p.refit for p in m.projects_of(c.uid)) is refitted
+        assert c.land_used_gw == (land if refitted else pytest.approx(land - 1.0))
+
+
+def test_without_refits_the_site_retires_with_its_chips(tiny):
+    m, c, b = _end_of_life_world(tiny, refit=False)
+    land = c.land_used_gw
+    m._begin_month()
+    m._retire_blocks()
+    assert b.status == "retired" and not m.projects_of(c.uid) and c.land_used_gw == pytest.approx(land - 1.0)

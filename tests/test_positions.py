@@ -66,3 +66,17 @@ def test_free_pipeline_refreshed_alone_equals_a_fresh_pass():
     after = before._replace(free_pipeline_gw=free_pipeline_gw(projects))
     assert after == compute_position(projects, SHELL, BUILD)               # bit for bit
     assert after.free_pipeline_gw == 1.3 + 0.1
+
+
+def test_a_refit_owes_only_its_networking_and_installation_besides_chips():
+    """A refit (new chips in a built shell) pays ``refit_per_gw`` over REFIT_MONTHS, not the shell."""
+    from sim.positions import REFIT_MONTHS
+    pr = Project("R", "construction", gw=2.0, refit=True, build_left=REFIT_MONTHS)
+    assert remaining_shell_and_chips(pr, SHELL, BUILD, refit_per_gw=3.0) == (6.0, 2.0)   # unfinanced
+    pr.financed, pr.chips_delivered = True, 0.5
+    assert remaining_shell_and_chips(pr, SHELL, BUILD, refit_per_gw=3.0) == (6.0, 1.5)
+    pos = compute_position([pr], SHELL, BUILD, 3.0)
+    assert pos.shell_left_busd == 6.0 and pos.fin_shell_left_busd == 6.0 and pos.chips_left_gw == 1.5
+    assert pos.fin_shell_3m_busd == pytest.approx(6.0)   # all of it within the next three months
+    pr.build_left = 0
+    assert compute_position([pr], SHELL, BUILD, 3.0).shell_left_busd == 0.0
