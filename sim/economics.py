@@ -39,14 +39,20 @@ def full_cost_per_gw_month(chip_busd_per_gw: float, shell_busd_per_gw: float, ot
 
 def refit_pays(expected_price_egw_month: float, efficiency: float, chip_busd_per_gw: float,
                other_busd_per_gw: float, rate_annual: float, chip_life_months: int,
-               opex_busd_per_gw_month: float) -> bool:
-    """Whether re-equipping a GW of shell whose accelerators reached the end of their life pays: the
-    expected spot price of its new compute (per EGW-month x the new chips' efficiency) covers the capital
-    cost of the new chips and networking over their life plus opex. The shell, its power and its grid
-    connection are sunk and already held, so they are not part of the decision."""
+               opex_busd_per_gw_month: float, contract_price_gw_month: float = 0.0,
+               contract_months_left: float = 0.0) -> bool:
+    """Whether re-equipping a GW of shell whose accelerators reached the end of their life pays: what the
+    new chips are expected to earn a month over their life covers the capital cost of the new chips and
+    networking over that life plus opex. They earn the contract's price for the months left of an offtake
+    contract the capacity serves, and the expected spot price (per EGW-month x the new chips' efficiency)
+    for the rest of their life. The shell, its power and its grid connection are sunk and already held, so
+    they are not part of the decision."""
     cost = full_cost_per_gw_month(chip_busd_per_gw, 0.0, other_busd_per_gw, rate_annual, chip_life_months,
                                   chip_life_months, opex_busd_per_gw_month)
-    return expected_price_egw_month * efficiency >= cost
+    m = min(max(contract_months_left, 0.0), float(chip_life_months))
+    earns = (contract_price_gw_month * m + expected_price_egw_month * efficiency * (chip_life_months - m)) \
+        / chip_life_months
+    return earns >= cost
 
 
 def operating_value(gw: float, efficiency: float, expected_price_egw_month: float, opex_busd_per_gw_month: float,

@@ -802,18 +802,18 @@ class ComputeMarketModel(mesa.Model):
     def _refit(self, c: Cloud, b: Project) -> bool:
         """A block's accelerators reached the end of their life: the cloud re-equips its shell (a refit
         project: new chips and networking, installed in ``REFIT_MONTHS`` once financed and delivered; no
-        permit or grid queue, the site and its connection are held) when it owes the capacity to an open
-        contract or when the new chips pay (``economics.refit_pays``). Returns whether it does; if not,
-        the site is given up."""
+        permit or grid queue, the site and its connection are held) when the new chips pay
+        (``economics.refit_pays``): the price of the open contract the block serves for its months left,
+        the expected spot price after. Returns whether it does; if not, the site is given up."""
         tech = self.cfg.technology
         if not tech.refit_shells or not c.alive:
             return False
         k = self.book.records.get(b.contract) if b.contract else None
         contracted = k is not None and k.status in OPEN_CONTRACT
-        fe = self.frontier_efficiency
-        if not contracted and not refit_pays(c.expected_price, fe, self.chip_price_for(c.uid),
-                                             tech.other_capex_busd_per_gw, self.wacc, tech.useful_life_months,
-                                             tech.opex_busd_per_gw_month):
+        left = (k.end - (self.tick + 1) if k.status == "active" else k.end - k.start) if contracted else 0
+        if not refit_pays(c.expected_price, self.frontier_efficiency, self.chip_price_for(c.uid),
+                          tech.other_capex_busd_per_gw, self.wacc, tech.useful_life_months,
+                          tech.opex_busd_per_gw_month, k.price if contracted else 0.0, left):
             return False
         pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=b.regulator, gw=b.gw,
                      contract=b.contract if contracted else "", announced=self.tick, stage_due=self.tick,

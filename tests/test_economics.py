@@ -205,3 +205,7 @@ def test_a_refit_pays_when_the_expected_price_covers_new_chips_networking_and_op
     assert not E.refit_pays(cost / 2.0 - 1e-6, 2.0, 20.0, 5.0, 0.10, 60, 0.06)
     # the shell does not enter: the same decision whatever a new campus would cost
     assert cost < E.full_cost_per_gw_month(20.0, 10.0, 5.0, 0.10, 60, 240, 0.06)
+    # a contract at 1.2 per GW-month with 30 months left, the spot worth nothing after: earns 0.6 a month
+    assert E.refit_pays(0.0, 2.0, 20.0, 5.0, 0.10, 60, 0.06, 1.2, 30) is (0.6 >= cost)
+    assert E.refit_pays(0.0, 2.0, 20.0, 5.0, 0.10, 60, 0.06, 2 * cost, 30)          # exactly covers it
+    assert not E.refit_pays(0.0, 2.0, 20.0, 5.0, 0.10, 60, 0.06, 2 * cost, 1)       # a month left: no

@@ -614,12 +614,15 @@ def _end_of_life_world(tiny, refit: bool = True, **over):
 
 
 def test_a_shell_whose_chips_reach_the_end_of_their_life_is_refitted_for_its_contract(tiny):
-    """The block serving the lab's open contract retires with its chips; the cloud re-equips the shell (a
-    refit project, construction at once, tied to the same contract, the site kept); financing it costs the
-    new chips and networking only; once built (a month) and delivered it is online, serving the contract."""
+    """The block serving the lab's open contract (long enough, at a price that pays for new chips) retires
+    with its chips; the cloud re-equips the shell (a refit project, construction at once, tied to the same
+    contract, the site kept); financing it costs the new chips and networking only; once built (a month)
+    and delivered it is online, serving the contract."""
     m, c, b = _end_of_life_world(tiny)
     (k,) = m.contracts_cloud[c.uid]
     b.contract = k.id
+    k.end = m.tick + 60
+    c.expected_price = 0.0   # only the contract pays for it
     c.refresh_fleet()
     land, retired = c.land_used_gw, m.gw_retired
     m._begin_month()
@@ -658,3 +661,16 @@ def test_without_refits_the_site_retires_with_its_chips(tiny):
     m._begin_month()
     m._retire_blocks()
     assert b.status == "retired" and not m.projects_of(c.uid) and c.land_used_gw == pytest.approx(land - 1.0)
+
+
+def test_a_contract_about_to_end_does_not_pay_for_new_chips(tiny):
+    """A block whose contract has a month left, with no spot market worth selling to, is not re-equipped:
+    five years of new chips for a month of contract do not pay. The site is given up."""
+    m, c, b = _end_of_life_world(tiny)
+    (k,) = m.contracts_cloud[c.uid]
+    b.contract = k.id
+    k.end = m.tick + 2
+    c.expected_price = 0.0
+    m._begin_month()
+    m._retire_blocks()
+    assert not any(p.refit for p in m.projects_of(c.uid))
