@@ -132,7 +132,7 @@ class Technology(_Section):
         240, "Economic life of the shell and power equipment, months (20 yrs).", ge=12, le=600)
     refit_shells: bool = F(
         True, "When a cloud's accelerators reach the end of their useful life, it may re-equip the shell (new chips "
-        "and networking, other_capex_busd_per_gw, installed in a month, no permit or grid queue: the site, power and "
+        "and networking, other_capex_busd_per_gw, online when the chips arrive, no permit or grid queue: the site, power and "
         "grid connection are held) instead of retiring the site, when what the new chips are expected to earn (the "
         "price of the contract the capacity serves for its months left, the expected spot price after) covers the "
         "new chips' and networking's capital cost and opex (economics.refit_pays). Operators refresh servers in shells built for 15-20 years, which is also what "

@@ -131,13 +131,15 @@ def usd_per_gpu_hour(price_busd_per_egw_month: float, gpus_per_gw: float, effici
 
 
 def months_to_online(status: str, build_left: int, months_since_filing: int, before_build_months: float,
-                     build_months: int) -> float:
+                     build_months: int, chip_wait_months: float = 0.0) -> float:
     """Months until a pipeline project is expected online: the build left once under construction (at
-    least a month: a finished shell is waiting for chips); before that, what is left of the expected
-    permitting and grid-connection time (``before_build_months`` from filing, the regulator's current
-    estimate) plus the whole build."""
+    least a month: a finished shell is waiting for chips), and no sooner than ``chip_wait_months`` when
+    its chips are still to come (the chipmaker's delivery lag: a refit's month of installation is shorter
+    than the wait for its chips); before construction, what is left of the expected permitting and
+    grid-connection time (``before_build_months`` from filing, the regulator's current estimate) plus the
+    whole build."""
     if status == "construction":
-        return float(max(build_left, 1))
+        return float(max(build_left, 1, chip_wait_months))
     return max(before_build_months - months_since_filing, 0.0) + build_months
 
 

@@ -842,7 +842,7 @@ class ComputeMarketModel(mesa.Model):
     def _free_projects_of(self, cloud_uid: str, ended: set[str]) -> None:
         """A cloud's projects still in the pipeline for contracts that ended (terminated, defaulted, or
         completed) are its to sell again: they become spec capacity, offered to new contracts
-        (``_provide_capacity``, ``_build_delay``) and financed without that offtaker. (Before session 9
+        (``_provide_capacity``, ``_delivery_dates``) and financed without that offtaker. (Before session 9
         they stayed tied to the dead contract, counted neither as sold nor as free, and new contracts
         announced fresh projects beside them.)"""
         freed = False
@@ -865,21 +865,19 @@ class ComputeMarketModel(mesa.Model):
         reqs = [(lab, gw) for lab in labs if (gw := lab.offtake_request_gw(fe, annual_cost_gw)) > 0]
         if not reqs:
             return
-        # clouds with room bid (one without could win nothing), the same bids to every lab: the capacity it
-        # has free today for delivery at once (when more than FREE_NOW_MIN_GW), the rest (its spec pipeline,
-        # new builds) for when it is due. Plain lists for a handful of clouds.
+        # clouds with room bid (one without could win nothing), the same bids to every lab, in up to three
+        # tranches with their own delivery dates: the capacity it has free today for delivery at once (when
+        # more than FREE_NOW_MIN_GW); its spec pipeline (sold first to what the fleet cannot serve,
+        # ``_provide_capacity``) for when all of it is due; the rest, new builds on its land, after a new
+        # project's permitting, grid connection and build. Plain lists for a handful of clouds.
         bidders: list[tuple[Cloud, float, float, float, float]] = []   # (cloud, room, delay, price, pd)
         for c in clouds:
             total = c.can_take_gw()
             if total <= 0.0:
                 continue
             price, pd = c.quote(*self.full_costs_of(c)), c.default_probability()
-            free = c.fleet_gw - c.committed_gw()
-            now = min(free, total) if free > FREE_NOW_MIN_GW else 0.0
-            if now > 0.0:
-                bidders.append((c, now, 0.0, price, pd))
-            if total - now > 1e-9:
-                bidders.append((c, total - now, self._build_delay(c), price, pd))
+            for gw, delay in self._offtake_tranches(c, total):
+                bidders.append((c, gw, delay, price, pd))
         clouds = [b[0] for b in bidders]
         room, delays = [b[1] for b in bidders], [b[2] for b in bidders]
         prices, pds = [b[3] for b in bidders], [b[4] for b in bidders]
@@ -919,23 +917,51 @@ class ComputeMarketModel(mesa.Model):
                 return c
         return None
 
-    def _build_delay(self, c: Cloud) -> float:
-        """Months until a cloud could deliver capacity it does not have free today, the start date it
-        promises for it: when the first of its projects not yet sold (built on spec) is due online, or
-        after the permitting, grid connection and build of a new project, whichever is sooner. (Spec
-        projects still in the pipeline used to count as free today: the contracts sold on them could not
-        start and were terminated after the grace period, the cloud paying the penalty.)"""
+    def _offtake_tranches(self, c: Cloud, total: float) -> list[tuple[float, float]]:
+        """(GW, months to delivery) of a cloud's offtake bid with room ``total``: what it has free today
+        at once (when more than FREE_NOW_MIN_GW), then its spec pipeline when all of it is due, then new
+        builds when a new project would be (``_delivery_dates``)."""
+        tranches = []
+        free = c.fleet_gw - c.committed_gw()
+        now = min(free, total) if free > FREE_NOW_MIN_GW else 0.0
+        if now > 0.0:
+            tranches.append((now, 0.0))
+        rest = total - now
+        if rest > 1e-9:
+            pipeline_due, new_build = self._delivery_dates(c)
+            spec = min(c.position().free_pipeline_gw, rest) if pipeline_due < new_build else 0.0
+            if spec > 1e-9:
+                tranches.append((spec, pipeline_due))
+            if rest - spec > 1e-9:
+                tranches.append((rest - spec, new_build))
+        return tranches
+
+    def _delivery_dates(self, c: Cloud) -> tuple[float, float]:
+        """(months until all of a cloud's projects not yet sold, built on spec or refits, are due online;
+        months until a new project would be), the start dates it promises for capacity it does not have
+        free today: its spec pipeline goes to such contracts first (``_provide_capacity``), then new
+        projects after the regulator's expected permitting and grid time and the build. A project under
+        construction whose chips are still to come is due no sooner than the chipmaker's delivery lag
+        (``economics.months_to_online``). The spec tranche's date is the latest of its projects', at
+        most a new project's: the whole tranche can start then. (Before session 9 a cloud bid all its
+        room at the date of its soonest spec project, and, once refits made one-month spec projects
+        common, sold new builds for delivery within the month: one contract in seven of those was
+        terminated as late, the cloud paying the penalty.)"""
         reg = self.regulators[c.p.jurisdiction]
         build = self.cfg.technology.build_months
+        lag = self.chipmaker.p.delivery_lag_months
         before_build = reg.expected_delay_months(incumbent=c.fleet_gw > 0)
-        soonest = before_build + build   # a new project
-        if c.position().free_pipeline_gw > 0.0:
-            t = self.tick
-            for pr in self.projects_of(c.uid):
-                if not pr.contract and pr.status in PIPELINE:
-                    soonest = min(soonest, months_to_online(pr.status, pr.build_left, t - pr.announced,
-                                                            before_build, build))
-        return soonest
+        new_build = before_build + build
+        if c.position().free_pipeline_gw <= 0.0:
+            return new_build, new_build
+        latest, t = 0.0, self.tick
+        for pr in self.projects_of(c.uid):
+            if not pr.contract and pr.status in PIPELINE:
+                due = months_to_online(pr.status, pr.build_left, t - pr.announced, before_build, build,
+                                       lag if pr.chips_delivered < pr.gw - 1e-6 else 0)
+                if due > latest:
+                    latest = due
+        return (latest if latest < new_build else new_build), new_build
 
     def _sign(self, lab: Lab, cloud: Cloud, gw: float, price: float, start: int, end: int, announce: bool = True) -> Contract:
         k = Contract(self.book.new_id("C"), "signed", lab=lab.uid, cloud=cloud.uid, gw=gw, price=price,

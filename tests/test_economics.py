@@ -209,3 +209,9 @@ def test_a_refit_pays_when_the_expected_price_covers_new_chips_networking_and_op
     assert E.refit_pays(0.0, 2.0, 20.0, 5.0, 0.10, 60, 0.06, 1.2, 30) is (0.6 >= cost)
     assert E.refit_pays(0.0, 2.0, 20.0, 5.0, 0.10, 60, 0.06, 2 * cost, 30)          # exactly covers it
     assert not E.refit_pays(0.0, 2.0, 20.0, 5.0, 0.10, 60, 0.06, 2 * cost, 1)       # a month left: no
+
+
+def test_a_project_waiting_for_chips_is_due_no_sooner_than_their_delivery():
+    assert E.months_to_online("construction", 1, 0, 9.0, 15, chip_wait_months=3) == 3.0
+    assert E.months_to_online("construction", 6, 0, 9.0, 15, chip_wait_months=3) == 6.0
+    assert E.months_to_online("construction", 0, 0, 9.0, 15) == 1.0

@@ -211,13 +211,24 @@ def test_delivery_date_of_capacity_a_cloud_does_not_have_free(baseline):
     from sim.ledger import Project
     m, c = _landlord_without_spec_projects(baseline)
     reg = m.regulators[c.p.jurisdiction]
-    assert m._build_delay(c) == pytest.approx(reg.expected_delay_months(incumbent=c.fleet_gw > 0)
-                                              + baseline.technology.build_months)
+    new_build = reg.expected_delay_months(incumbent=c.fleet_gw > 0) + baseline.technology.build_months
+    assert m._delivery_dates(c) == (pytest.approx(new_build), pytest.approx(new_build))
     pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
                  build_left=4, financed=True, capex_busd=20.0)
     m.book.add("project", pr)
     m._add_project(pr)
-    assert m._build_delay(c) == 4.0
+    assert m._delivery_dates(c) == (4.0, pytest.approx(new_build))
+    # a refit a month from installation but waiting for its chips: due after the chipmaker's delivery lag;
+    # the spec tranche's date is the latest of its projects'
+    refit = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=1.0,
+                    build_left=1, refit=True)
+    m.book.add("project", refit)
+    m._add_project(refit)
+    lag = baseline.chipmaker.delivery_lag_months
+    assert lag > 4 or m._delivery_dates(c)[0] == 4.0
+    pr.build_left = 1
+    c.pipeline_changed()
+    assert m._delivery_dates(c)[0] == float(max(1, lag))
 
 
 def test_project_loans_pay_interest_only_while_the_project_is_built(baseline):
@@ -313,13 +324,13 @@ def test_delivery_date_counts_the_grid_queue(baseline):
     jurisdiction's connection rate is years, far beyond review and the minimum connection time."""
     m, c = _landlord_without_spec_projects(baseline)
     reg = m.regulators[c.p.jurisdiction]
-    before = m._build_delay(c)
+    before = m._delivery_dates(c)[1]
     pr = m._announce(c, 60.0, contract="C-y")   # sold: only the queue it joins moves the date
     m.book.move(pr, "permitting")
     m.book.move(pr, "interconnection")
     rate = reg.p.grid_gw_per_year / 12.0
-    assert m._build_delay(c) >= (60.0 - reg.grid_credit_gw) / rate + baseline.technology.build_months - 1e-9
-    assert m._build_delay(c) > before + 12
+    assert m._delivery_dates(c)[1] >= (60.0 - reg.grid_credit_gw) / rate + baseline.technology.build_months - 1e-9
+    assert m._delivery_dates(c)[1] > before + 12
 
 
 def test_capacity_built_for_a_contract_serves_it_before_older_contracts(tiny):
@@ -674,3 +685,21 @@ def test_a_contract_about_to_end_does_not_pay_for_new_chips(tiny):
     m._begin_month()
     m._retire_blocks()
     assert not any(p.refit for p in m.projects_of(c.uid))
+
+
+def test_a_cloud_bids_its_spec_pipeline_when_due_and_new_builds_when_a_new_project_would_be(baseline):
+    """Room beyond free capacity is bid in two tranches: the unsold pipeline (0.6 GW, 4 months from online)
+    at 4 months, the rest, new projects on its land, at a new project's permitting, grid and build time;
+    without spec projects, all of it at the latter."""
+    from sim.ledger import Project
+    m, c = _landlord_without_spec_projects(baseline)
+    _, new_build = m._delivery_dates(c)
+    assert [d for _, d in m._offtake_tranches(c, 5.0)][-1:] == [pytest.approx(new_build)]
+    pr = Project(m.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
+                 build_left=4, financed=True, capex_busd=20.0)
+    m.book.add("project", pr)
+    m._add_project(pr)
+    tranches = m._offtake_tranches(c, 5.0)
+    later = [(gw, d) for gw, d in tranches if d > 0.0]
+    assert later[0] == (pytest.approx(0.6), 4.0) and later[1][1] == pytest.approx(new_build)
+    assert sum(gw for gw, _ in tranches) == pytest.approx(5.0)
