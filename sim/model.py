@@ -806,8 +806,8 @@ class ComputeMarketModel(mesa.Model):
         (``economics.refit_pays``): the price of the open contract the block serves for its months left,
         the expected spot price after. Returns whether it does; if not, the site is given up."""
         tech = self.cfg.technology
-        if not tech.refit_shells or not c.alive:
-            return False
+        if not tech.refit_shells or not c.alive or self.tick - b.announced >= tech.shell_life_months:
+            return False   # (a shell at the end of its own life, dated from its site's filing, is given up)
         k = self.book.records.get(b.contract) if b.contract else None
         contracted = k is not None and k.status in OPEN_CONTRACT
         left = (k.end - (self.tick + 1) if k.status == "active" else k.end - k.start) if contracted else 0
@@ -816,8 +816,8 @@ class ComputeMarketModel(mesa.Model):
                           tech.opex_busd_per_gw_month, k.price if contracted else 0.0, left):
             return False
         pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=b.regulator, gw=b.gw,
-                     contract=b.contract if contracted else "", announced=self.tick, stage_due=self.tick,
-                     build_left=REFIT_MONTHS, refit=True)
+                     contract=b.contract if contracted else "", announced=b.announced, stage_due=self.tick,
+                     build_left=REFIT_MONTHS, refit=True)   # the site's filing date: the shell's age
         self.book.add("project", pr)
         self._add_project(pr)
         self.log_event("refit", c.uid, pr.contract, 0.0, pr.gw, f"{pr.id} re-equips {b.id}")

@@ -703,3 +703,22 @@ def test_a_cloud_bids_its_spec_pipeline_when_due_and_new_builds_when_a_new_proje
     later = [(gw, d) for gw, d in tranches if d > 0.0]
     assert later[0] == (pytest.approx(0.6), 4.0) and later[1][1] == pytest.approx(new_build)
     assert sum(gw for gw, _ in tranches) == pytest.approx(5.0)
+
+
+def test_a_shell_at_the_end_of_its_own_life_is_not_refitted(tiny):
+    """The shell's age runs from its site's filing (kept through refits): one filed shell_life_months ago
+    is given up with its chips, however well new chips would pay."""
+    m, c, b = _end_of_life_world(tiny)
+    b.contract = ""
+    c.expected_price = 50.0
+    b.announced = -m.cfg.technology.shell_life_months
+    m._begin_month()
+    m._retire_blocks()
+    assert not any(p.refit for p in m.projects_of(c.uid))
+    m, c, b = _end_of_life_world(tiny)
+    b.contract, c.expected_price = "", 50.0
+    b.announced = 1 - m.cfg.technology.shell_life_months
+    m._begin_month()
+    m._retire_blocks()
+    (pr,) = [p for p in m.projects_of(c.uid) if p.refit]
+    assert pr.announced == b.announced
