@@ -143,6 +143,21 @@ def _check_run_out(out: Path, overwrite: bool) -> None:
                               "refusing to replace it: choose another --out")
 
 
+def _write_run_row(path: Path, row: dict) -> None:
+    """run.parquet: the run's one row, each outcome column carrying its unit and definition as field
+    metadata, as in a batch's runs.parquet (sim.metrics.field_metadata)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.metrics import field_metadata
+
+    table = pa.Table.from_pandas(pd.DataFrame([row]), preserve_index=False)
+    table = table.cast(pa.schema([f.with_metadata(field_metadata(f.name)) if field_metadata(f.name) else f
+                                  for f in table.schema], metadata=table.schema.metadata))
+    pq.write_table(table, path)
+
+
 def _write_run(out: Path, write) -> None:
     """Write a run's files into a fresh folder beside ``out`` (mode 0755), then put it in place.
 
@@ -242,8 +257,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         def write(tmp: Path) -> None:
             timeseries_frame(model, cfg.record.every).to_parquet(tmp / "timeseries.parquet", index=False)
             events_frame(model).to_parquet(tmp / "events.parquet", index=False)
-            pd.DataFrame([{"scenario": cfg.meta.name, "seed": args.seed, **outcomes}]).to_parquet(
-                tmp / "run.parquet", index=False)
+            _write_run_row(tmp / "run.parquet", {"scenario": cfg.meta.name, "seed": args.seed, **outcomes})
             (tmp / "config.json").write_text(json.dumps(cfg.model_dump(), indent=1))
 
         _write_run(out, write)

@@ -60,6 +60,9 @@ def test_run_refuses_an_existing_folder_and_overwrites_only_an_earlier_run(tmp_p
     one_line_error(*cm(capsys, "run", "baseline", "--months", "3", "--seed", "2", "--out", out),
                    "already exists", "--overwrite")
     assert pd.read_parquet(out / "run.parquet").seed.tolist() == [1]
+    import pyarrow.parquet as pq
+    field = pq.read_schema(out / "run.parquet").field("peak_spot_price")   # units as in a batch's runs.parquet
+    assert field.metadata[b"unit"] == b"$B per EGW-month"
     code, stdout, err = cm(capsys, "run", "baseline", "--months", "3", "--seed", "2", "--out", out, "--overwrite")
     assert code == 0, err
     assert pd.read_parquet(out / "run.parquet").seed.tolist() == [2]
