@@ -153,7 +153,7 @@ def _write_run_row(path: Path, row: dict) -> None:
     from sim.metrics import field_metadata
 
     table = pa.Table.from_pandas(pd.DataFrame([row]), preserve_index=False)
-    table = table.cast(pa.schema([f.with_metadata(field_metadata(f.name)) if field_metadata(f.name) else f
+    table = table.cast(pa.schema([f.with_metadata(meta) if (meta := field_metadata(f.name)) else f
                                   for f in table.schema], metadata=table.schema.metadata))
     pq.write_table(table, path)
 

@@ -22,21 +22,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 LABELS = ["label_glut", "label_scarcity", "label_cascade", "label_consolidation"]
-OUTCOMES = LABELS + [
-    "peak_spot_price", "trough_spot_price", "peak_usd_gpu_hour", "trough_usd_gpu_hour", "final_spot_price",
-    "months_glut", "months_scarcity", "mean_utilisation", "cumulative_capex_busd", "gw_operational_end",
-    "gw_operational_start", "stranded_gw", "liquidated_gw", "announced_to_construction_ratio",
-    "chipmaker_revenue_busd", "chipmaker_margin", "in_house_chip_share", "labs_surviving", "largest_lab_share", "lab_hhi_end",
-    "lab_hhi_rise", "total_debt_busd", "vendor_finance_losses_busd", "lender_losses_busd", "n_defaults",
-    "n_cascade_defaults", "n_acquisitions", "n_moratoria", "final_sentiment", "final_demand_egw",
-]
 KEY_OUTCOMES = ["peak_spot_price", "trough_spot_price", "months_glut", "months_scarcity", "gw_operational_end",
                 "cumulative_capex_busd", "stranded_gw", "labs_surviving", "n_defaults", "n_acquisitions",
                 "largest_lab_share"]
 
 OUTCOME_DOCS: dict[str, tuple[str, str]] = {
-    # name: (unit, one-line definition). Every key of OUTCOMES, in its order; docs/interfaces.md's outcome
-    # table is generated from it (tests/test_docs.py checks both). "Last month" = the last month simulated.
+    # name: (unit, one-line definition), in the order of the outcome columns (OUTCOMES is its keys);
+    # docs/interfaces.md's outcome table is generated from it (tests/test_docs.py checks both). "Last month" = the last month simulated.
     "label_glut": ("bool", "At least `labels.min_months` (6) consecutive months with utilisation below "
                    "`labels.glut_utilisation` (0.8) and the spot price below `labels.glut_price_ratio` (0.9) x the "
                    "full cost of new capacity."),
@@ -94,6 +86,7 @@ OUTCOME_DOCS: dict[str, tuple[str, str]] = {
     "final_demand_egw": ("EGW", "Compute demand labs face in the last month, at the current price (after price "
                          "rationing)."),
 }
+OUTCOMES = list(OUTCOME_DOCS)   # the columns of a run's outcomes, labels first
 
 
 def outcome_unit(name: str) -> str:
@@ -179,6 +172,7 @@ def compute_outcomes(model) -> dict[str, Any]:
     labs = model.alive_labs()
     constructed = sum(e["gw"] for e in ev if e["kind"] == "construction_start")
     chip = model.chipmaker
+    hhi_end = end_concentration(s["lab_hhi"])
     out.update({
         "peak_spot_price": float(price.max()),
         "trough_spot_price": float(price.min()),
@@ -200,8 +194,8 @@ def compute_outcomes(model) -> dict[str, Any]:
                                 if model.cum_custom_gw > 0 else 0.0),
         "labs_surviving": len(labs),
         "largest_lab_share": float(max((l.share for l in labs), default=0.0)),
-        "lab_hhi_end": end_concentration(s["lab_hhi"]),
-        "lab_hhi_rise": end_concentration(s["lab_hhi"]) - model.initial_hhi,
+        "lab_hhi_end": hhi_end,
+        "lab_hhi_rise": hhi_end - model.initial_hhi,
         "total_debt_busd": float(s["total_debt_busd"][-1]),
         "vendor_finance_losses_busd": float(model.stats.vendor_losses_busd),
         "lender_losses_busd": float(model.stats.lender_losses_busd),

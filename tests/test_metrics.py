@@ -5,7 +5,7 @@ import math
 import pytest
 
 from sim.config import Labels
-from sim.metrics import compute_labels, end_concentration, longest_run
+from sim.metrics import LABELS, OUTCOMES, compute_labels, end_concentration, longest_run
 
 TH = Labels()   # min 6 months; glut: utilisation < 0.8 and spot < 0.9 x full cost; scarcity: unmet > 5 %
                 # of demand and spot > 1.5 x full cost; cascade: 2 defaults, one triggered; HHI rise > 0.05
@@ -61,3 +61,7 @@ def test_a_world_whose_last_labs_fail_ends_as_concentrated_as_it_was_then():
     assert compute_labels(s, [{"kind": "acquisition", "counterparty": ""}], TH, 0.3)["label_consolidation"]
     assert math.isnan(end_concentration([math.nan, math.nan]))
     assert end_concentration([]) != end_concentration([])   # NaN: no month had a lab
+
+
+def test_the_outcome_columns_start_with_the_labels():
+    assert OUTCOMES[:len(LABELS)] == LABELS
