@@ -252,8 +252,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if out is not None:
         import json
 
-        import pandas as pd
-
         def write(tmp: Path) -> None:
             timeseries_frame(model, cfg.record.every).to_parquet(tmp / "timeseries.parquet", index=False)
             events_frame(model).to_parquet(tmp / "events.parquet", index=False)

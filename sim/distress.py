@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sim.economics import contract_damages, creditor_recoveries, operating_value, residual_to_stakes
+from sim.positions import contract_months_left
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ComputeMarketModel
@@ -208,7 +209,7 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
     """Acquirer buys the target: pays its owners, assumes its arrears, contracts and loans, takes its
     cash and users. Balance sheets add up: combined cash = both cashes - price (- arrears paid)."""
     _fund_from_parent(m, acquirer, price + sum(a for _, a, _ in debts))
-    stakes = [s for s in m.stakes if s.firm == target.uid and s.status == "held"]
+    stakes = m.held_stakes_in(target.uid)
     left = price
     for s in stakes:   # stake holders are paid their share of the price
         amt = price * s.share
@@ -275,13 +276,6 @@ def fleet_value(m, blocks, expected_price: float) -> float:
                                life - (m.tick - b.online), m.wacc) for b in blocks)
 
 
-def _months_left(k, t: int) -> int:
-    """Months of a signed or active contract still to be delivered after month ``t``'s settlement (distress
-    comes after it): an active one's until its end, a signed one's whole term (it runs from its first
-    delivered month)."""
-    return max(k.end - (t + 1), 0) if k.status == "active" else max(k.end - k.start, 0)
-
-
 def default_firm(m, firm, debts) -> None:
     """Default: contracts and loans default, a cloud's capacity is liquidated (sold at a discount or
     stranded), and the firm's cash goes to its creditors (loans, the month's unpaid bills and, for a lab,
@@ -305,7 +299,7 @@ def default_firm(m, firm, debts) -> None:
     for k in list(ks):
         if k.status in ("signed", "active"):
             other = k.cloud if firm.kind == "lab" else k.lab
-            left = _months_left(k, m.tick)
+            left = contract_months_left(k, m.tick)   # (distress comes after settlement)
             lost_contracts.append((other, k.gw * k.price * k.top_share * left))
             if firm.kind == "lab":
                 claim = contract_damages(k.gw, k.price, k.top_share, left, mk.contract_damages_months)
@@ -386,7 +380,7 @@ def default_firm(m, firm, debts) -> None:
         _note_loss(m, other, firm.uid, lost - back)
     # shareholders: what is left after the claims, by share to the stakes held (the chipmaker's vendor equity,
     # investors' rounds), the rest to the firm's other owners outside the model; each stake loses the rest
-    stakes = [s for s in m.stakes if s.firm == firm.uid and s.status == "held"]
+    stakes = m.held_stakes_in(firm.uid)
     to_stakes, _others = residual_to_stakes(firm.cash_busd, [s.share for s in stakes])
     for s, amt in zip(stakes, to_stakes):
         loss = s.invested - m.ledger.pay(firm.uid, s.investor, amt, "residual_to_shareholders", s.id)

@@ -22,13 +22,13 @@ from agents.lab import Lab
 from agents.regulator import Regulator
 from sim import distress
 from sim.config import ScenarioConfig, load_scenario
-from sim.economics import (bills_covered, demand_shares, full_cost_per_gw_month, hhi, logistic_step, monthly_rate,
-                           months_to_online, capitalised_principal, project_bill_split, refit_pays, take_or_pay_payment,
-                           usd_per_gpu_hour, vintage_efficiency)
+from sim.economics import (bills_covered, capitalised_principal, demand_shares, dilute_stakes, full_cost_per_gw_month,
+                           hhi, logistic_step, monthly_rate, months_to_online, project_bill_split, refit_pays,
+                           take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
-from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS
+from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS, contract_months_left
 
 QUEUED = ("permitting", "interconnection")   # the stages whose GW the regulators' queues count
 
@@ -399,6 +399,10 @@ class ComputeMarketModel(mesa.Model):
                 raise AssertionError(f"stale index of held stakes: {held} != {fresh}")
             held = self._held_stakes = fresh
         return list(held.get(uid, ()))
+
+    def held_stakes_in(self, firm_uid: str) -> list[Stake]:
+        """The stakes held in a firm, in the order they were taken (its current shareholders)."""
+        return [s for s in self.stakes if s.firm == firm_uid and s.status == "held"]
 
     def guaranteed_loans(self, uid: str) -> list[Loan]:
         return [l for ls in self.loans.values() for l in ls if l.guarantor == uid and l.status == "active"]
@@ -810,7 +814,7 @@ class ComputeMarketModel(mesa.Model):
             return False   # (a shell at the end of its own life, dated from its site's filing, is given up)
         k = self.book.records.get(b.contract) if b.contract else None
         contracted = k is not None and k.status in OPEN_CONTRACT
-        left = (k.end - (self.tick + 1) if k.status == "active" else k.end - k.start) if contracted else 0
+        left = contract_months_left(k, self.tick) if contracted else 0   # (retirement comes in settlement)
         if not refit_pays(c.expected_price, self.frontier_efficiency, self.chip_price_for(c.uid),
                           tech.other_capex_busd_per_gw, self.wacc, tech.useful_life_months,
                           tech.opex_busd_per_gw_month, k.price if contracted else 0.0, left):
@@ -1197,8 +1201,7 @@ class ComputeMarketModel(mesa.Model):
         paid = self.ledger.pay(investor, lab.uid, amount, kind)
         if paid <= 0:
             return
-        from sim.economics import dilute_stakes   # (imported here: this change stays inside _equity)
-        held = [s for s in self.stakes if s.firm == lab.uid and s.status == "held"]   # diluted by the new shares
+        held = self.held_stakes_in(lab.uid)   # diluted by the new shares
         diluted, share = dilute_stakes([s.share for s in held], valuation, paid)
         for s, d in zip(held, diluted):
             s.share = d

@@ -64,6 +64,12 @@ def remaining_shell_and_chips(pr: Project, shell_per_gw: float, build_months: in
     return shell * pr.build_left / build_months, max(pr.gw - pr.chips_delivered, 0.0)
 
 
+def contract_months_left(k: Contract, t: int) -> int:
+    """Months of a signed or active contract still to be delivered after month ``t``'s settlement: an
+    active one's until its end, a signed one's whole term (it runs from its first delivered month)."""
+    return max(k.end - (t + 1), 0) if k.status == "active" else max(k.end - k.start, 0)
+
+
 def open_contract_gw(contracts: Iterable[Contract]) -> float:
     """GW sold under signed and active offtake contracts."""
     return sum([k.gw for k in contracts if k.status in OPEN_CONTRACT])

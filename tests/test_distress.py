@@ -417,7 +417,8 @@ def test_damages_count_only_the_months_still_to_deliver():
     t = 10
     active = Contract("C1", "active", lab="l", cloud="c", gw=1.0, price=2.0, top_share=0.5, start=4, end=t + 3)
     signed = Contract("C2", "signed", lab="l", cloud="c", gw=1.0, price=2.0, top_share=0.5, start=t + 5, end=t + 65)
-    assert distress._months_left(active, t) == 2 and distress._months_left(signed, t) == 60
+    from sim.positions import contract_months_left
+    assert contract_months_left(active, t) == 2 and contract_months_left(signed, t) == 60
 
 
 def test_a_labs_default_frees_the_projects_built_for_its_contracts(tiny):
