@@ -4,7 +4,7 @@ import pytest
 
 from sim import distress
 from sim.model import ComputeMarketModel
-from tests.conftest import tiny_world
+from tests.conftest import project_for_a_contract, tiny_world
 
 
 def test_default_cascades_through_unpaid_contract_to_leveraged_cloud():
@@ -424,15 +424,7 @@ def test_damages_count_only_the_months_still_to_deliver():
 def test_a_labs_default_frees_the_projects_built_for_its_contracts(tiny):
     """A cloud's project still being permitted for a contract of a lab that defaults is the cloud's to sell
     again (spec capacity), as for a contract terminated or completed."""
-    from sim.ledger import Project
-    m = ComputeMarketModel(config=tiny(clouds__cloud__land_bank_gw=10.0), rng=1)
-    m._begin_month()
-    c, lab = m.clouds[0], m.labs[0]
-    k = m._sign(lab, c, 0.6, 3.0, start=30, end=90, announce=False)
-    pr = Project(m.book.new_id("P"), "permitting", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
-                 contract=k.id, announced=0, build_left=m.cfg.technology.build_months)
-    m.book.add("project", pr)
-    m._add_project(pr)
+    m, c, lab, k, pr = project_for_a_contract(tiny)
     distress.default_firm(m, lab, [])
     assert k.status == "defaulted" and pr.contract == ""
     assert c.position().free_pipeline_gw == pytest.approx(0.6) and not m.contracts_cloud[c.uid]

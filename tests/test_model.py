@@ -9,6 +9,7 @@ import pytest
 
 from sim.config import load_scenario, scenario_names
 from sim.model import ComputeMarketModel
+from tests.conftest import project_for_a_contract
 from sim.runner import run_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -570,15 +571,7 @@ def test_projects_for_a_contract_that_ended_become_spec_capacity_again(tiny):
     """A cloud's project still being permitted for a contract terminated as late is the cloud's to sell
     again: it is untied, counted in its free (spec) pipeline, and the next contract takes it instead of a
     new filing."""
-    from sim.ledger import Project
-    m = ComputeMarketModel(config=tiny(clouds__cloud__land_bank_gw=10.0), rng=1)
-    m._begin_month()
-    c, lab = m.clouds[0], m.labs[0]
-    k = m._sign(lab, c, 0.6, 3.0, start=30, end=90, announce=False)
-    pr = Project(m.book.new_id("P"), "permitting", cloud=c.uid, regulator=c.p.jurisdiction, gw=0.6,
-                 contract=k.id, announced=0, build_left=m.cfg.technology.build_months)
-    m.book.add("project", pr)
-    m._add_project(pr)
+    m, c, lab, k, pr = project_for_a_contract(tiny)
     assert c.position().free_pipeline_gw == 0.0
     m.book.move(k, "terminated")
     m._prune_contracts()
