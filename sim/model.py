@@ -1087,8 +1087,8 @@ class ComputeMarketModel(mesa.Model):
                 continue
             c = self.clouds_by_id[pr.cloud]
             chip_cost = self.chip_price_for(c.uid)
-            capex = pr.gw * (chip_cost + self.cfg.technology.other_capex_busd_per_gw if pr.refit
-                             else self.capex_per_gw(c.uid))   # a refit: chips and networking, no shell
+            capex = pr.gw * (chip_cost + self._fitout(pr)[0] if pr.refit   # a refit: chips and networking
+                             else self.capex_per_gw(c.uid))
             own = c.funds_for_new_build(chip_cost)
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
@@ -1214,7 +1214,7 @@ class ComputeMarketModel(mesa.Model):
 
     # ================================================================== 8. chips and construction
     def phase_chips_and_construction(self) -> None:
-        chip, tech, t = self.chipmaker, self.cfg.technology, self.tick
+        chip, t = self.chipmaker, self.tick
         chip.expand(t)
         self._allocate_chips(t + chip.p.delivery_lag_months)
         if self._in_house:
@@ -1248,7 +1248,6 @@ class ComputeMarketModel(mesa.Model):
         chip.pay("foundry", chip.cogs_busd, "cost_of_goods")
         chip.cum_revenue_busd += chip.revenue_busd
         chip.cum_gross_profit_busd += chip.revenue_busd - chip.cogs_busd
-        per_month = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw
         in_construction: list[Project] = []
         building: dict[str, list[Project]] = {}
         for pr in self.projects:
@@ -1256,16 +1255,26 @@ class ComputeMarketModel(mesa.Model):
                 in_construction.append(pr)
                 if pr.financed and pr.build_left > 0:
                     building.setdefault(pr.cloud, []).append(pr)
-        refit_per_month = tech.other_capex_busd_per_gw / REFIT_MONTHS
         for cloud_uid, prs in building.items():   # one payment per cloud; projects advance in filing order
-            spends = [(pr, pr.gw * refit_per_month if pr.refit else pr.gw * per_month / tech.build_months)
-                      for pr in prs]
+            spends = []
+            for pr in prs:
+                per_gw, months = self._fitout(pr)
+                spends.append((pr, pr.gw * per_gw / months))
             paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], spends, "construction", "construction",
                                            advance=True)
             self.cum_capex += paid
             capex_by_cloud[cloud_uid] = capex_by_cloud.get(cloud_uid, 0.0) + paid
             self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that advanced
         self._bring_online(in_construction)
+
+    def _fitout(self, pr: Project) -> tuple[float, int]:
+        """($B per GW, months) of a project's construction bills: the shell and fit-out over the build, or,
+        for a refit, the networking and installation over ``REFIT_MONTHS`` (its shell stands). The same
+        split as a cloud's position (``Cloud._build_costs``, ``positions.compute_position``)."""
+        tech = self.cfg.technology
+        if pr.refit:
+            return tech.other_capex_busd_per_gw, REFIT_MONTHS
+        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months
 
     def _pay_project_bills(self, c: Cloud, bills: list[tuple[Project, float]], payee: str, kind: str,
                            advance: bool = False) -> float:
