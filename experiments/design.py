@@ -221,7 +221,7 @@ def load_design(target: str | Path, *, runs: int | None = None, seed: int | None
     if runs is not None:
         _check_positive_int("command line", "--runs", runs)
     if seed is not None:
-        _check_seed("command line", "--seed", seed)
+        check_seed("command line", "--seed", seed)
     if record_every is not None:
         _check_positive_int("command line", "--record-every", record_every)
     batch_file = _find_batch_file(target)
@@ -308,7 +308,7 @@ def _resolve(spec: dict[str, Any], batch_file: Path | None, *, runs: int | None,
     config = _load_scenario(scenario, batch_file, src)
 
     batch_seed = seed if seed is not None else batch.get("seed", DEFAULT_BATCH_SEED)
-    _check_seed(src, "batch.seed", batch_seed)
+    check_seed(src, "batch.seed", batch_seed)
     replications = runs if runs is not None else batch.get("replications", 1)
     _check_positive_int(src, "batch.replications", replications)
     seeds = batch.get("seeds", "paired")
@@ -384,7 +384,8 @@ def _check_positive_int(src: str, where: str, value: Any) -> None:
         raise ConfigError(src, where, f"must be a positive integer (got {value!r})")
 
 
-def _check_seed(src: str, where: str, value: Any) -> None:
+def check_seed(src: str, where: str, value: Any) -> None:
+    """A seed: an integer in [0, 2**63) (numpy's SeedSequence and the int64 seed column take it)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_SEED:
         raise ConfigError(src, where, f"must be an integer in [0, 2**63) (got {value!r})")
 
@@ -488,7 +489,7 @@ def _sample_points(config: ScenarioConfig, sample: Any, src: str,
     if method == "saltelli" and n & (n - 1):   # SALib only warns; its Sobol' sequence loses its balance
         raise ConfigError(src, "sample.n", f"a Saltelli design needs a power of two, e.g. 64 or 128 (got {n})")
     sample_seed = sample.get("seed", batch_seed)
-    _check_seed(src, "sample.seed", sample_seed)
+    check_seed(src, "sample.seed", sample_seed)
     if "second_order" in sample and method != "saltelli":
         raise ConfigError(src, "sample.second_order", "only for method = \"saltelli\"")
     if "levels" in sample and method != "morris":

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from experiments.worker import EVENTS_SCHEMA, TIMESERIES_SCHEMA, ChunkResult
 from sim.config import ConfigError
-from sim.metrics import field_metadata
+from sim.metrics import field_metadata, with_field_metadata
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class BatchStore:
         tag = f"{result.first:09d}-{result.last:09d}"
         _write_ipc(result.timeseries, self.parts_dir / f"timeseries-{tag}.arrow")
         _write_ipc(result.events, self.parts_dir / f"events-{tag}.arrow")
-        _write_ipc(_with_units(pa.Table.from_pylist(result.runs)), self.parts_dir / f"runs-{tag}.arrow")
+        _write_ipc(with_field_metadata(pa.Table.from_pylist(result.runs)), self.parts_dir / f"runs-{tag}.arrow")
         self._unstreamed[result.first] = result.last
         self._stream(arrived=result)
 
@@ -344,14 +344,6 @@ def _common_type(name: str, types: list[pa.DataType]) -> pa.DataType:
     if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in kinds):
         return pa.float64()
     return pa.string()
-
-
-def _with_units(table: pa.Table) -> pa.Table:
-    """The table with each outcome column's unit and definition as field metadata (sim.metrics.field_metadata),
-    so that an unfinished batch's run parts carry them too."""
-    schema = pa.schema([f.with_metadata(field_metadata(f.name)) if field_metadata(f.name) else f
-                        for f in table.schema])
-    return pa.Table.from_arrays(table.columns, schema=schema)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

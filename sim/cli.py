@@ -121,7 +121,6 @@ def _fmt(v) -> str:
 
 RUN_FILES = ("run.parquet", "timeseries.parquet", "events.parquet", "config.json")
 """What `run --out DIR` writes; a folder holding run.parquet and nothing but these is an earlier run's."""
-MAX_SEED = 2**63
 
 
 def _check_run_out(out: Path, overwrite: bool) -> None:
@@ -145,17 +144,14 @@ def _check_run_out(out: Path, overwrite: bool) -> None:
 
 def _write_run_row(path: Path, row: dict) -> None:
     """run.parquet: the run's one row, each outcome column carrying its unit and definition as field
-    metadata, as in a batch's runs.parquet (sim.metrics.field_metadata)."""
+    metadata, as in a batch's runs.parquet (sim.metrics.with_field_metadata)."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sim.metrics import field_metadata
+    from sim.metrics import with_field_metadata
 
-    table = pa.Table.from_pandas(pd.DataFrame([row]), preserve_index=False)
-    table = table.cast(pa.schema([f.with_metadata(meta) if (meta := field_metadata(f.name)) else f
-                                  for f in table.schema], metadata=table.schema.metadata))
-    pq.write_table(table, path)
+    pq.write_table(with_field_metadata(pa.Table.from_pandas(pd.DataFrame([row]), preserve_index=False)), path)
 
 
 def _write_run(out: Path, write) -> None:
@@ -210,13 +206,12 @@ def _dated_detail(model, event: dict) -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
-    from experiments.design import apply_set_overrides
-    from sim.config import ConfigError, load_scenario
+    from experiments.design import apply_set_overrides, check_seed
+    from sim.config import load_scenario
     from sim.metrics import outcome_unit
     from sim.runner import events_frame, simulate, timeseries_frame
 
-    if not 0 <= args.seed < MAX_SEED:
-        raise ConfigError("command line", "--seed", f"must be an integer in [0, 2**63) (got {args.seed!r})")
+    check_seed("command line", "--seed", args.seed)
     cfg = apply_set_overrides(load_scenario(args.scenario), args.set)
     if args.months is not None:   # the schema's bounds of meta.months, with the same error as --set meta.months=
         cfg = cfg.with_overrides({"meta.months": args.months}, source="--months")

@@ -103,6 +103,16 @@ def field_metadata(name: str) -> dict[bytes, bytes] | None:
     return None if doc is None else {b"unit": doc[0].encode(), b"description": doc[1].encode()}
 
 
+def with_field_metadata(table):
+    """A pyarrow table whose outcome columns carry their unit and definition as field metadata
+    (:func:`field_metadata`); other columns and the table's own metadata unchanged."""
+    import pyarrow as pa
+
+    schema = pa.schema([f.with_metadata(meta) if (meta := field_metadata(f.name)) else f for f in table.schema],
+                       metadata=table.schema.metadata)
+    return pa.Table.from_arrays(table.columns, schema=schema)
+
+
 def longest_run(mask: np.ndarray) -> int:
     """Length of the longest stretch of consecutive True values."""
     best = cur = 0
