@@ -21,6 +21,13 @@ AGENT_SECTIONS = ("labs", "clouds", "regulators")
 """The scenario tables keyed by agent id; ``schema_fields`` lists their fields as ``<section>.<id>.<field>``."""
 
 
+def _schema_path(path: str) -> str:
+    """The path as ``schema_fields`` lists it: an agent table's id as ``<id>`` (labs.frontier_a.x ->
+    labs.<id>.x); other paths unchanged."""
+    parts = path.split(".")
+    return ".".join([parts[0], "<id>", *parts[2:]]) if parts[0] in AGENT_SECTIONS and len(parts) > 2 else path
+
+
 def _scenario_fields(cfg) -> list[tuple[str, str, object, str, object]]:
     """Every parameter of one scenario, agent tables expanded to its own ids, in schema order:
     ``(path, type, default, description, the scenario's value)``."""
@@ -39,8 +46,7 @@ def _scenario_fields(cfg) -> list[tuple[str, str, object, str, object]]:
         fields = [r[0].split(".<id>.", 1)[1] for r in rows if r[0].startswith(f"{section}.<id>.")]
         out += [f"{section}.{aid}.{f}" for aid in cfg.get_path(section) for f in fields]
     meta = {r[0]: r[1:] for r in rows}
-    generic = lambda p: p if p in meta else ".".join(p.split(".")[:1] + ["<id>"] + p.split(".")[2:])  # noqa: E731
-    return [(p, *meta[generic(p)], cfg.get_path(p)) for p in out]
+    return [(p, *meta[_schema_path(p)], cfg.get_path(p)) for p in out]
 
 
 def _agents_text(cfg) -> list[str]:
@@ -71,8 +77,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         if cfg is None:
             rows = [(*r, None) for r in schema_fields() if r[0].startswith(prefix)]
         else:   # this scenario's own ids; the generic <id> form matches too
-            rows = [r for r in _scenario_fields(cfg) if r[0].startswith(prefix)
-                    or ".".join(r[0].split(".")[:1] + ["<id>"] + r[0].split(".")[2:]).startswith(prefix)]
+            rows = [r for r in _scenario_fields(cfg) if r[0].startswith(prefix) or _schema_path(r[0]).startswith(prefix)]
         if not rows:
             sections = sorted({r[0].split(".")[0] for r in schema_fields()})
             section = prefix.split(".")[0]
