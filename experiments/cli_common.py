@@ -41,16 +41,12 @@ def check_out_dir(out: str | Path, *, resume: bool = False, overwrite: bool = Fa
 
     ``out`` must be a directory or not exist yet; an existing non-empty one needs ``--resume`` or
     ``--overwrite`` (whether it is a result folder of the right kind is the caller's check); and the
-    place where it goes must take new files: a probe folder is created in ``out`` itself (or, with
-    ``beside``, or when ``out`` does not exist, in its nearest existing parent) and removed at once,
-    because permission bits alone say nothing when running as root or on special file systems
-    (``/proc``). ``other`` names the command's other way to pick a folder (``"--name"`` for batch)
-    for the hint; ``can_resume`` False leaves --resume out of it. Raises ConfigError, one line:
+    place where it goes must take new files (``store.check_writable``, the batch store's own check).
+    ``other`` names the command's other way to pick a folder (``"--name"`` for batch) for the hint;
+    ``can_resume`` False leaves --resume out of it. Raises ConfigError, one line:
     ``<folder>: --out: <what is wrong>``.
     """
-    import os
-    import tempfile
-
+    from experiments.store import check_writable
     from sim.config import ConfigError
 
     out = Path(out)
@@ -60,17 +56,7 @@ def check_out_dir(out: str | Path, *, resume: bool = False, overwrite: bool = Fa
     if out.is_dir() and not (resume or overwrite) and any(out.iterdir()):
         again = "pass --resume to complete it, --overwrite to replace it," if can_resume else "pass --overwrite to replace it"
         raise ConfigError(str(out), option, f"already exists; {again} or {choose}")
-    probe = out if out.is_dir() and not beside else out.parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ConfigError(str(out), option, f"cannot create it: {probe} is a file, not a directory")
-    try:
-        made = tempfile.mkdtemp(prefix=".computemarket-probe-", dir=probe)
-    except OSError as exc:
-        raise ConfigError(str(out), option, f"cannot write there: {probe} does not take new files "
-                          f"({exc.strerror or exc})") from None
-    os.rmdir(made)
+    check_writable(out, option, beside)
 
 
 def without_name_hint(exc: Exception) -> Exception:

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Iterable
@@ -92,14 +93,7 @@ class BatchStore:
         self._check_writable()
 
     def _check_writable(self) -> None:
-        """The folder, or its nearest existing ancestor, must be a directory we can write to."""
-        probe = self.out_dir if self.out_dir.exists() else self.out_dir.parent
-        while not probe.exists():
-            probe = probe.parent
-        if not probe.is_dir():
-            raise ConfigError(str(self.out_dir), "--out", f"cannot create it: {probe} is a file, not a directory")
-        if not os.access(probe, os.W_OK | os.X_OK):
-            raise ConfigError(str(self.out_dir), "--out", f"cannot write there: {probe} is not writable")
+        check_writable(self.out_dir)
 
     def read_manifest(self) -> dict[str, Any] | None:
         """The manifest, or None when there is none yet."""
@@ -344,6 +338,24 @@ def _common_type(name: str, types: list[pa.DataType]) -> pa.DataType:
     if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in kinds):
         return pa.float64()
     return pa.string()
+
+
+def check_writable(out: Path, option: str = "--out", beside: bool = False) -> None:
+    """``out``, or with ``beside`` or when it does not exist its nearest existing parent, must be a directory
+    that takes new files. A probe folder is created there and removed at once: permission bits say
+    nothing when running as root or on special file systems (``/proc``). Raises ConfigError, one line."""
+    out = Path(out)
+    probe = out if out.is_dir() and not beside else out.parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(str(out), option, f"cannot create it: {probe} is a file, not a directory")
+    try:
+        made = tempfile.mkdtemp(prefix=".computemarket-probe-", dir=probe)
+    except OSError as exc:
+        raise ConfigError(str(out), option, f"cannot write there: {probe} does not take new files "
+                          f"({exc.strerror or exc})") from None
+    os.rmdir(made)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
