@@ -32,7 +32,7 @@ class Chipmaker(Firm):
         self._price = p.price_busd_per_gw
 
     def backlog_gw(self) -> float:
-        return sum([o.remaining for o in self.model.chip_orders])
+        return sum([o.remaining for o in self.model.chip_orders], 0.0)
 
     def reprice(self) -> None:
         """Set this month's price from the backlog (called when the order book changes)."""
@@ -52,7 +52,7 @@ class Chipmaker(Firm):
         if planned > self.output_gw:      # capacity already committed before the start comes online
             self.output_gw = planned
         self.expansions = [e for e in self.expansions if e[0] > tick]
-        pending = sum(e[1] for e in self.expansions)
+        pending = sum((e[1] for e in self.expansions), 0.0)
         if self.backlog_gw() > 6.0 * self.output_gw:
             monthly = (1.0 + self.p.supply_growth_per_year) ** (1.0 / 12.0) - 1.0
             cap_on_pending = self.output_gw * self.p.supply_growth_per_year * self.p.expansion_lag_months / 12.0
@@ -74,8 +74,8 @@ class Chipmaker(Firm):
     def exposure_busd(self) -> float:
         """Vendor-financing exposure: equity stakes held plus guarantees outstanding."""
         m = self.model
-        stakes = sum([s.invested for s in m.stakes_of_investor(self.uid)])
-        guar = sum([l.principal * l.guaranteed_share for l in m.guaranteed_loans(self.uid)])
+        stakes = sum([s.invested for s in m.stakes_of_investor(self.uid)], 0.0)
+        guar = sum([l.principal * l.guaranteed_share for l in m.guaranteed_loans(self.uid)], 0.0)
         return stakes + guar
 
     def vendor_room_busd(self) -> float:

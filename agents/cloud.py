@@ -89,7 +89,7 @@ class Cloud(Firm):
             life = self.model.cfg.technology.useful_life_months
             # share of its accelerator life a block has left, never below zero (a list: faster to sum)
             bv = sum([b.capex_busd * (left if (left := 1.0 - (t - b.online) / life) > 0.0 else 0.0)
-                      for b in self.blocks])
+                      for b in self.blocks], 0.0)
             self._bv_cache = (t, bv)
         return self._bv_cache[1]
 
@@ -145,7 +145,7 @@ class Cloud(Firm):
         t = self.model.tick
         # months to maturity, at least one
         service = sum([l.principal * (l.rate + 12.0 / (1 if (months := l.maturity - t) < 1 else months))
-                       for l in self.model.loans_of(self.uid)])
+                       for l in self.model.loans_of(self.uid)], 0.0)
         inflow = 12.0 * (self.revenue_busd + self.p.other_business_busd_per_month)
         runway = 60.0 if self.p.other_business_busd_per_month > 0.5 else self.cash_busd / max(service / 12.0, 0.05)
         return default_probability(service / (0.1 if inflow < 0.1 else inflow), runway)

@@ -100,7 +100,7 @@ class Lab(Firm):
         """Compute delivered to it this month under its offtake contracts, effective GW."""
         clouds = self.model.clouds_by_id
         return sum([c.delivered_gw * clouds[c.cloud].fleet_efficiency
-                    for c in self.model.contracts_of_lab(self.uid) if c.status == "active"])
+                    for c in self.model.contracts_of_lab(self.uid) if c.status == "active"], 0.0)
 
     def plan_serving(self) -> None:
         """Split its compute between inference (up to demand) and training; the rest is idle."""
@@ -211,7 +211,7 @@ class Lab(Firm):
         # affordability: new annual commitments <= tolerance x (revenue run-rate + cash spread over the horizon)
         annual_rev = 12.0 * self.revenue_busd
         existing = 12.0 * sum([c.gw * c.price for c in self.model.contracts_of_lab(self.uid)
-                               if c.status in ("signed", "active")])
+                               if c.status in ("signed", "active")], 0.0)
         room = p.risk_tolerance * (2.0 * annual_rev + self.cash_busd / max(horizon_years, 0.5)) - existing
         if room <= 0:
             return 0.0
@@ -221,7 +221,7 @@ class Lab(Firm):
     # ---------------------------------------------------------------- credit and funding
     def annual_obligations(self) -> float:
         return 12.0 * sum([c.gw * c.price * c.top_share for c in self.model.contracts_of_lab(self.uid)
-                           if c.status in ("signed", "active")])
+                           if c.status in ("signed", "active")], 0.0)
 
     def runway_months(self) -> float:
         return self.cash_busd / self.burn_busd if self.burn_busd > 1e-9 else 60.0

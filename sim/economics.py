@@ -223,7 +223,7 @@ def creditor_recoveries(pool_busd: float, claims_busd: list[float]) -> tuple[lis
     A creditor is owed its claim, not a share of the estate: each recovers its claim in full when the pool
     covers all of them, and the same fraction of its claim, pool / total claims, when it does not
     (pari passu). Recovery = claim x min(1, pool / claims); left = pool - what the claims took."""
-    total = sum(claims_busd)
+    total = sum(claims_busd, 0.0)
     pool = max(pool_busd, 0.0)
     if total <= 0.0:
         return [0.0 for _ in claims_busd], pool

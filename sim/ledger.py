@@ -84,10 +84,10 @@ class Ledger:
     # ------------------------------------------------------------------ checks
     def total(self) -> float:
         """Sum over every account (always ~0: money is conserved)."""
-        return sum(self.balances)
+        return sum(self.balances, 0.0)
 
     def agents_total(self) -> float:
-        return sum(b for b, ext in zip(self.balances, self.is_external) if not ext)
+        return sum((b for b, ext in zip(self.balances, self.is_external) if not ext), 0.0)
 
     def external_net_inflow(self, upto_tick: int | None = None) -> float:
         """Net money that entered the agents from external sectors, per the log."""
@@ -129,7 +129,7 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
 }
 
 
-class IllegalTransition(RuntimeError):
+class IllegalTransition(Exception):
     """A record was moved to a status its life cycle does not allow."""
 
 
@@ -238,6 +238,16 @@ class Book:
         rec.history.append((self.tick, status))
         if self.listener is not None:
             self.listener(rec)
+
+    def contract(self, rid: str) -> Contract | None:
+        """The contract with id ``rid`` (None if there is no such record, or it is not a contract)."""
+        rec = self.records.get(rid)
+        return rec if isinstance(rec, Contract) else None
+
+    def project(self, rid: str) -> Project | None:
+        """The project with id ``rid`` (None if there is no such record, or it is not a project)."""
+        rec = self.records.get(rid)
+        return rec if isinstance(rec, Project) else None
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for i, r in self.records.items() if self.kinds[i] == kind]

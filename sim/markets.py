@@ -52,7 +52,7 @@ def clear_spot(ask_price: Sequence[float], ask_qty: Sequence[float], bid_price: 
     # sort (price, tiebreak, input position): orders equal in both keep their input order
     ia = [i for _, _, i in sorted([(ap[i], ta[i], i) for i in range(na) if aq[i] > 1e-12])]
     ib = [i for _, _, i in sorted([(-bp[i], tb[i], i) for i in range(nb) if bq[i] > 1e-12])]
-    total_bid = sum([bq[i] for i in ib])
+    total_bid = sum([bq[i] for i in ib], 0.0)
     if not ib:
         return SpotResult(floor, np.array(sold), np.array(bought), 0.0, 0.0)
     if not ia:

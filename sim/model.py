@@ -9,6 +9,7 @@ in sim/distress.py. Every payment goes through the ledger (sim/ledger.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from statistics import fmean
 from typing import Any, Mapping, Sequence
 
@@ -50,6 +51,15 @@ class ChipOrder:
     price: float          # $B per GW, fixed at order
 
 
+def latest_value(model: ComputeMarketModel, key: str) -> float:
+    """A Mesa reporter: the latest value of the model's series ``key`` (NaN before the first month). A
+    module-level function behind ``functools.partial``, not a lambda: Mesa's DataCollector calls a
+    callable that is not a lambda or a partial without arguments to validate it, and the compiled
+    build's lambdas are not Python lambdas."""
+    values = model.series.get(key)
+    return values[-1] if values else float("nan")
+
+
 class ComputeMarketModel(mesa.Model):
     """Labs, clouds, a chipmaker, capital markets and regulators negotiating every month.
 
@@ -86,8 +96,7 @@ class ComputeMarketModel(mesa.Model):
         self._init_state()
         self.running = self.horizon > 0
         # for mesa.batch_run and Mesa tooling: a few headline market variables each month
-        self.datacollector = mesa.DataCollector(model_reporters={
-            k: (lambda m, k=k: m.series[k][-1] if m.series.get(k) else float("nan")) for k in MESA_REPORTERS})
+        self.datacollector = mesa.DataCollector(model_reporters={k: partial(latest_value, key=k) for k in MESA_REPORTERS})
 
     # ================================================================== the month
     def step(self) -> None:
@@ -157,7 +166,7 @@ class ComputeMarketModel(mesa.Model):
         self.gw_liquidated_away = 0.0
         self.cum_capex = 0.0
         self.announced_gw_total = 0.0
-        self.monthly = {}
+        self.monthly: dict[str, Any] = {}
         self._update_costs()
         self.spot_price = self.full_cost_egw
         self.user_price = self.full_cost_egw
@@ -233,7 +242,7 @@ class ComputeMarketModel(mesa.Model):
         for lab in self.labs:
             fund("investors", lab.uid, lab.p.initial_cash_busd, "initial_capital")
             lab.start_own_clusters(lab.p.own_capacity_gw, life)
-            if lab.p.initial_compute_gw > 0:
+            if lab.p.initial_compute_gw > 0 and lab.p.partner_cloud is not None:   # (the schema requires both)
                 cl = self.clouds_by_id[lab.p.partner_cloud]
                 term = cfg.market.contract_term_months
                 remaining = int(self.rng.integers(max(term // 3, 1), term + 1))
@@ -246,7 +255,7 @@ class ComputeMarketModel(mesa.Model):
             lab.revenue_busd = min(lab.demand_egw, lab.own_egw + lab.p.initial_compute_gw) * self.revenue_per_egw
             lab.burn_busd = lab.p.other_costs_busd_per_month
         self.initial_hhi = hhi(shares)
-        self._initial_op_gw = sum(c.fleet_gw for c in self.clouds) + sum(l.own_egw for l in self.labs)
+        self._initial_op_gw = sum((c.fleet_gw for c in self.clouds), 0.0) + sum((l.own_egw for l in self.labs), 0.0)
         self.log_event("start", "market", "", 0.0, self.demand_egw, f"demand {self.demand_egw:.1f} EGW")
 
     PIPELINE = PIPELINE
@@ -584,7 +593,7 @@ class ComputeMarketModel(mesa.Model):
         bought, sold_by = self._book_spot_trades(res, labs, sellers, buyers, for_training)
         # utilisation: capacity serving inference or planned training; capacity left unsold on the spot
         # market, and labs' surplus compute spent on extra training, count as idle
-        idle = (sum([c.idle_egw for c in clouds]) + sum([l.idle_egw + l.surplus_egw for l in labs])
+        idle = (sum([c.idle_egw for c in clouds], 0.0) + sum([l.idle_egw + l.surplus_egw for l in labs], 0.0)
                 - res.traded)
         revenue_per_egw = self.revenue_per_egw
         for lab in labs:   # users pay for what was served, spot-served inference included ...
@@ -595,16 +604,16 @@ class ComputeMarketModel(mesa.Model):
             lab.revenue_hist.append(rev)
         self._settle_spot(res, labs, bought, sold_by)   # ... before the month's spot bill is due
         for c in clouds:   # capacity a hyperscaler holds back trains its own lab (alive: Cloud.spot_offer)
-            if c.hoarded_egw > 0:
+            if c.hoarded_egw > 0 and c.p.hosts_lab is not None:   # (only a hosting cloud hoards)
                 lab = self.labs_by_id[c.p.hosts_lab]
                 lab.train_egw += c.hoarded_egw
                 lab.pay_operating(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
-        op_egw = sum([c.fleet_egw for c in clouds]) + sum([l.own_egw for l in labs])
+        op_egw = sum([c.fleet_egw for c in clouds], 0.0) + sum([l.own_egw for l in labs], 0.0)
         m = self.monthly
         m["operational_egw"] = op_egw
         m["utilisation"] = 1.0 - max(idle, 0.0) / op_egw if op_egw > 0 else 0.0
-        m["unmet"] = sum([l.unmet_egw for l in labs])
-        m["served"] = sum([l.served_egw for l in labs])
+        m["unmet"] = sum([l.unmet_egw for l in labs], 0.0)
+        m["served"] = sum([l.served_egw for l in labs], 0.0)
         m["spot_traded"] = res.traded
 
     def _spot_asks(self, labs: list[Lab], clouds: list[Cloud], floor: float,
@@ -670,7 +679,7 @@ class ComputeMarketModel(mesa.Model):
         price = res.price
         if res.traded > 0:
             paid_in = sum([lab.pay_operating(SPOT_EXCHANGE, price * q, "spot_compute") for lab in labs
-                           if (q := bought.get(lab.uid, 0.0)) > 0])
+                           if (q := bought.get(lab.uid, 0.0)) > 0], 0.0)
             for uid, sq in sold_by.items():
                 self.ledger.pay(SPOT_EXCHANGE, uid, paid_in * sq / res.traded, "spot_compute")
         for c in self.clouds:
@@ -733,12 +742,12 @@ class ComputeMarketModel(mesa.Model):
         unpaid stays in each loan's principal and is marked as its ``arrears``: paid late at the month's
         end (``distress._pay_arrear`` then reduces the loan), or part of the lender's claim at a default."""
         t = self.tick
-        interest = sum([l.principal * l.rate for l in loans]) / 12.0
+        interest = sum([l.principal * l.rate for l in loans], 0.0) / 12.0
         dues = [l.principal if t >= l.maturity            # all of it at maturity
                 else 0.0 if t < l.amort_from              # interest only while it is built
                 else (l.principal if l.principal < l.amort else l.amort)   # min(amort, principal), without the call
                 for l in loans]
-        principal = sum(dues)
+        principal = sum(dues, 0.0)
         from_fund = self._capitalised_interest(firm, lender, loans) if interest > 0.0 and firm.project_finance else 0.0
         paid_i = firm.pay(lender, interest - from_fund, "interest") + from_fund
         if paid_i < interest - 1e-9 or principal <= 0:
@@ -755,11 +764,11 @@ class ComputeMarketModel(mesa.Model):
         construction funds (the interest the loans were sized to carry, ``capitalised_principal``), as far
         as the funds go. Returns what the funds paid; the borrower pays the rest."""
         t, total = self.tick, 0.0
-        records = self.book.records
+        book = self.book
         for l in loans:
             if not l.project or t >= l.amort_from:
                 continue
-            pr = records.get(l.project)
+            pr = book.project(l.project)
             if pr is None or pr.fund_busd <= 1e-12:
                 continue
             take = min(l.principal * l.rate / 12.0, pr.fund_busd)
@@ -812,15 +821,16 @@ class ComputeMarketModel(mesa.Model):
         tech = self.cfg.technology
         if not tech.refit_shells or not c.alive or self.tick - b.announced >= tech.shell_life_months:
             return False   # (a shell at the end of its own life, dated from its site's filing, is given up)
-        k = self.book.records.get(b.contract) if b.contract else None
-        contracted = k is not None and k.status in OPEN_CONTRACT
-        left = contract_months_left(k, self.tick) if contracted else 0   # (retirement comes in settlement)
+        k = self.book.contract(b.contract) if b.contract else None
+        if k is not None and k.status not in OPEN_CONTRACT:
+            k = None
+        left = contract_months_left(k, self.tick) if k is not None else 0   # (retirement comes in settlement)
         if not refit_pays(c.expected_price, self.frontier_efficiency, self.chip_price_for(c.uid),
                           tech.other_capex_busd_per_gw, self.wacc, tech.useful_life_months,
-                          tech.opex_busd_per_gw_month, k.price if contracted else 0.0, left):
+                          tech.opex_busd_per_gw_month, k.price if k is not None else 0.0, left):
             return False
         pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=b.regulator, gw=b.gw,
-                     contract=b.contract if contracted else "", announced=b.announced, stage_due=self.tick,
+                     contract=k.id if k is not None else "", announced=b.announced, stage_due=self.tick,
                      build_left=REFIT_MONTHS, refit=True)   # the site's filing date: the shell's age
         self.book.add("project", pr)
         self._add_project(pr)
@@ -1018,8 +1028,8 @@ class ComputeMarketModel(mesa.Model):
         horizon = (self.cfg.technology.build_months + 12) / 12.0
         projected = self.demand_egw * (1.0 + g) ** horizon
         fe = self.frontier_efficiency
-        supply = sum([c.fleet_egw for c in self.alive_clouds()]) + sum([l.own_egw for l in labs])
-        supply += sum([c.pipeline_gw() for c in self.clouds]) * fe
+        supply = sum([c.fleet_egw for c in self.alive_clouds()], 0.0) + sum([l.own_egw for l in labs], 0.0)
+        supply += sum([c.pipeline_gw() for c in self.clouds], 0.0) * fe
         gap = projected - supply
         for c in self.alive_clouds():
             gw = c.spec_build_gw(gap, self.full_costs_of(c)[1], fe)
@@ -1073,7 +1083,7 @@ class ComputeMarketModel(mesa.Model):
         if self.custom_orders:
             self.custom_orders = [o for o in self.custom_orders if o.project is not pr]
         if pr.status == "killed" and pr.contract and c.alive:
-            k = self.book.records.get(pr.contract)
+            k = self.book.contract(pr.contract)
             if k is not None and k.status in OPEN_CONTRACT:
                 self._provide_capacity(c, k, pr.gw)
 
@@ -1106,7 +1116,7 @@ class ComputeMarketModel(mesa.Model):
                     continue
                 offtaker_pd = None
                 if pr.contract:
-                    k = self.book.records.get(pr.contract)
+                    k = self.book.contract(pr.contract)
                     if k is not None and k.status in ("signed", "active"):
                         offtaker_pd = self.labs_by_id[k.lab].default_probability()
                 g_share = 0.0
@@ -1188,7 +1198,7 @@ class ComputeMarketModel(mesa.Model):
         into_fund = pr is not None and c.project_finance
         ask = capitalised_principal(debt, rate, grace) if into_fund else debt
         loan.principal = self.ledger.pay(fin.uid, c.fund_account if into_fund else c.uid, ask, "loan_drawdown", loan.id)
-        if into_fund:
+        if into_fund and pr is not None:
             pr.fund_busd += loan.principal
             pr.debt_share = loan.principal * (debt / ask) / cost if cost > 0 else 0.0   # what was lent, if less
         loan.amort = loan.principal / (term - grace)   # what was drawn, if the lender had less than asked
@@ -1231,7 +1241,7 @@ class ComputeMarketModel(mesa.Model):
         for (cloud_uid, supplier), items in bills.items():   # one invoice per cloud and supplier per month
             paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], [(pr, gw * price) for pr, gw, price in items],
                                            supplier, "chip_purchase")
-            gw_total = sum([gw for _, gw, _ in items])
+            gw_total = sum([gw for _, gw, _ in items], 0.0)
             for pr, gw, _ in items:
                 pr.chips_delivered += gw
             self.clouds_by_id[cloud_uid].pipeline_changed()   # once for all its projects that got chips
@@ -1294,7 +1304,7 @@ class ComputeMarketModel(mesa.Model):
             covered = bills_covered([cash for cash, _ in splits], c.cash_busd)
             bills = [b for b, ok in zip(bills, covered) if ok]
             splits = [s for s, ok in zip(splits, covered) if ok]
-        paid_cash = c.pay(payee, sum([cash for cash, _ in splits]), kind)
+        paid_cash = c.pay(payee, sum([cash for cash, _ in splits], 0.0), kind)
         from_fund = 0.0
         for (pr, _amount), (_cash, fund) in zip(bills, splits):
             if advance:
@@ -1345,7 +1355,7 @@ class ComputeMarketModel(mesa.Model):
         for o in orders:
             by_cloud.setdefault(o.cloud, []).append(o)
         cids = list(by_cloud)
-        req = np.array([sum([o.remaining for o in by_cloud[c]]) for c in cids])
+        req = np.array([sum([o.remaining for o in by_cloud[c]], 0.0) for c in cids])
         prio = np.array([c in partners for c in cids])
         alloc = allocate_chips(req, output_gw, prio, policy)
         arriving = self.deliveries.setdefault(arrives, [])
@@ -1423,7 +1433,7 @@ class ComputeMarketModel(mesa.Model):
     def _revenue_weighted_growth(labs: list[Lab]) -> float:
         """Labs' revenue growth weighted by revenue (what investors see of the market's growth)."""
         weights = [max(l.revenue_busd, 1e-6) for l in labs]
-        return sum([l.revenue_growth() * w for l, w in zip(labs, weights)]) / sum(weights)
+        return sum([l.revenue_growth() * w for l, w in zip(labs, weights)], 0.0) / sum(weights)
 
     def _record(self) -> None:
         s, m = self.series, self.monthly
@@ -1439,7 +1449,7 @@ class ComputeMarketModel(mesa.Model):
                 interconnection += p.gw
             elif st == "announced":
                 announced += p.gw
-        op_gw = sum([c.fleet_gw for c in self.alive_clouds()]) + sum([l.own_egw for l in labs])
+        op_gw = sum([c.fleet_gw for c in self.alive_clouds()], 0.0) + sum([l.own_egw for l in labs], 0.0)
         chip = self.chipmaker
         rows = {
             "spot_price": self.spot_price,
@@ -1465,7 +1475,7 @@ class ComputeMarketModel(mesa.Model):
             "in_house_chip_gw": self.custom_delivered_gw,
             "sentiment": self.financier.sentiment,
             "lab_hhi": hhi(np.array([l.share for l in labs])) if labs else float("nan"),   # none: undefined
-            "total_debt_busd": sum([l.principal for ls in self.loans.values() for l in ls]),
+            "total_debt_busd": sum([l.principal for ls in self.loans.values() for l in ls], 0.0),
             "frontier_quality": max((l.quality for l in labs), default=0.0),
         }
         if not s:
@@ -1476,18 +1486,18 @@ class ComputeMarketModel(mesa.Model):
             append(float(v))
         a, nan = self.agent_series, float("nan")
         if not a:
-            for f in self.labs + self.clouds:
+            for f in [*self.labs, *self.clouds]:
                 for var in AGENT_VARIABLES:
                     a[(f.uid, var)] = []
             for c in self.clouds:
                 a[(c.uid, "capex_busd")] = []
                 a[(c.uid, "construction_fund_busd")] = []
             a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
-            self._lab_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs]
-            self._cloud_rows = [(f, *[a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.clouds]
+            self._lab_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs]
+            self._cloud_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.clouds]
             self._cloud_capex_rows = [(f, a[(f.uid, "capex_busd")].append, a[(f.uid, "construction_fund_busd")].append)
                                       for f in self.clouds]
-        for f, cash, debt, rev, cap, qual, share in self._lab_rows:
+        for f, (cash, debt, rev, cap, qual, share) in self._lab_rows:
             alive = f.alive
             cash(float(f.cash_busd))
             debt(float(f.debt_busd))
@@ -1495,13 +1505,13 @@ class ComputeMarketModel(mesa.Model):
             cap(float(f.have_egw) if alive else 0.0)
             qual(float(f.quality))
             share(float(f.share) if alive else 0.0)
-        for f, cash, debt, rev, cap, qual, share in self._cloud_rows:
-            cash(float(f.cash_busd))
-            debt(float(f.debt_busd))
-            rev(float(f.revenue_busd))
-            cap(float(f.fleet_gw))
+        for g, (cash, debt, rev, cap, qual, share) in self._cloud_rows:
+            cash(float(g.cash_busd))
+            debt(float(g.debt_busd))
+            rev(float(g.revenue_busd))
+            cap(float(g.fleet_gw))
             qual(nan)
-            share(nan if f.alive else 0.0)
+            share(nan if g.alive else 0.0)
         capex = m["capex_by_cloud"]
         for c, capex_paid, fund in self._cloud_capex_rows:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
             capex_paid(float(capex.get(c.uid, 0.0)))

@@ -17,7 +17,7 @@ from sim.ledger import Book, Project
 
 
 def process_jurisdiction(reg, projects: list[Project], book: Book, tick: int, rng: np.random.Generator,
-                         incumbent: Callable[[str], bool], dc_load_gw: float) -> list[tuple[str, Project, str]]:
+                         incumbent: Callable[[str], bool], dc_load_gw: float) -> list[tuple[str, Project | None, str]]:
     """Advance one regulator's projects by a month.
 
     * Moratorium: while data centres' load share exceeds the threshold, each month there is a
@@ -26,10 +26,10 @@ def process_jurisdiction(reg, projects: list[Project], book: Book, tick: int, rn
       monthly throughput; approved ones may be litigated (delayed, sometimes killed).
     * Interconnection: approved projects get grid capacity FIFO, the yearly grid capacity accruing
       monthly (banked up to a year), once the minimum interconnection time has passed.
-    Returns events as (kind, project, detail).
+    Returns events as (kind, project, detail), the project None for a moratorium.
     """
     p = reg.p
-    events: list[tuple[str, Project, str]] = []
+    events: list[tuple[str, Project | None, str]] = []
     reg.pressure = dc_load_gw / p.base_load_gw
     if (not reg.in_moratorium(tick) and reg.pressure > p.moratorium_load_share and p.moratorium_months > 0
             and rng.random() < p.moratorium_prob):

@@ -72,7 +72,7 @@ def contract_months_left(k: Contract, t: int) -> int:
 
 def open_contract_gw(contracts: Iterable[Contract]) -> float:
     """GW sold under signed and active offtake contracts."""
-    return sum([k.gw for k in contracts if k.status in OPEN_CONTRACT])
+    return sum([k.gw for k in contracts if k.status in OPEN_CONTRACT], 0.0)
 
 
 def compute_position(projects: Iterable[Project], shell_per_gw: float, build_months: int,
@@ -133,7 +133,7 @@ def free_pipeline_gw(projects: Iterable[Project]) -> float:
 
 def outstanding_debt(loans: Iterable[Loan]) -> float:
     """Principal outstanding on a firm's loans, $B."""
-    return sum([l.principal for l in loans])
+    return sum([l.principal for l in loans], 0.0)
 
 
 def positions_close(a: Position, b: Position, rel: float = 1e-9) -> bool:
