@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    create .venv (Python >= 3.12), install, run the baseline batch and its report
 #   make test   the same set-up plus the dev extras, then every test
+# Optional: make native  compiles the month's code with mypyc (same results, ~30% fewer instructions);
+#           make pure    removes the compiled modules again (sim/native.py)
 SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
@@ -11,7 +13,7 @@ PY := $(shell for p in $(PYTHON_CANDIDATES); do \
       done)
 RUNS ?= 300
 
-.PHONY: run test install dev bench bench-batch screenshot clean
+.PHONY: run test install dev native pure bench bench-batch screenshot clean
 
 $(BIN)/python:
 	@if [ -z "$(PY)" ]; then \
@@ -37,6 +39,13 @@ run: install
 test: dev
 	$(BIN)/python -m pytest
 
+native: install
+	$(BIN)/pip install -q -e '.[native]'
+	$(BIN)/python sim/native.py build
+
+pure:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python sim/native.py clean; else rm -f sim/*.so agents/*.so sim/_native.json; fi
+
 bench: install
 	$(BIN)/python benchmarks/bench_run.py
 
@@ -47,4 +56,4 @@ screenshot: dev
 	$(BIN)/python -m tests.browser.screenshot docs/img/viz.png
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info sim/*.so agents/*.so sim/_native.json

@@ -52,7 +52,7 @@ class Chipmaker(Firm):
         if planned > self.output_gw:      # capacity already committed before the start comes online
             self.output_gw = planned
         self.expansions = [e for e in self.expansions if e[0] > tick]
-        pending = sum((e[1] for e in self.expansions), 0.0)
+        pending = sum([e[1] for e in self.expansions], 0.0)
         if self.backlog_gw() > 6.0 * self.output_gw:
             monthly = (1.0 + self.p.supply_growth_per_year) ** (1.0 / 12.0) - 1.0
             cap_on_pending = self.output_gw * self.p.supply_growth_per_year * self.p.expansion_lag_months / 12.0

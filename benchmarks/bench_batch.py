@@ -185,7 +185,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
-    report: dict[str, dict] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    from sim import native
+    build = "compiled (make native)" if native.check() else "plain Python (make native compiles the model)"
+    report: dict[str, dict] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "build": build}}
+    print(f"build: {build}")
 
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmpdir:
         tmp = Path(tmpdir)

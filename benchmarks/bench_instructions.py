@@ -94,8 +94,9 @@ def main() -> int:
         base = count(tree, 0, args.scenario, Path(tmp))
         total = count(tree, args.seeds, args.scenario, Path(tmp))
     per_run = (total - base) / args.seeds
+    compiled = ", compiled" if list(Path(tree).glob("sim/model*.so")) else ""
     print(f"{args.scenario} {months}-month run: {per_run / 1e6:.1f} M instructions a run "
-          f"({args.seeds} seeds; start-up and warm-up {base / 1e6:.0f} M) [{tree}]")
+          f"({args.seeds} seeds; start-up and warm-up {base / 1e6:.0f} M) [{tree}{compiled}]")
     return 0
 
 

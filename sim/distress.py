@@ -76,7 +76,7 @@ def resolve(m: "ComputeMarketModel") -> None:
                 for payee, amt, _k in debts:
                     _note_loss(m, payee, uid, amt)
                 continue
-            total = sum((a for _, a, _ in debts), 0.0)
+            total = sum([a for _, a, _ in debts], 0.0)
             if _settled_late(m, firm, debts, total):
                 continue
             if firm.kind == "lab":
@@ -172,8 +172,8 @@ def _best_acquirer(m, target, arrears: float, with_obligations: bool = True):
     price = max(0.1, DISTRESS_DISCOUNT * annual_rev)
     need = price
     if with_obligations:
-        need += arrears + 6.0 * sum((k.gw * k.price for k in m.contracts_of_lab(target.uid)
-                                     if k.status in ("signed", "active")), 0.0)
+        need += arrears + 6.0 * sum([k.gw * k.price for k in m.contracts_of_lab(target.uid)
+                                     if k.status in ("signed", "active")], 0.0)
     best, best_score = None, 0.0
     for lab in m.alive_labs():
         if lab is target:
@@ -208,7 +208,7 @@ def _takes_team_and_users(m, buyer, target, price: float, detail: str) -> None:
 def merge_lab(m, target, acquirer, price: float, debts) -> None:
     """Acquirer buys the target: pays its owners, assumes its arrears, contracts and loans, takes its
     cash and users. Balance sheets add up: combined cash = both cashes - price (- arrears paid)."""
-    _fund_from_parent(m, acquirer, price + sum((a for _, a, _ in debts), 0.0))
+    _fund_from_parent(m, acquirer, price + sum([a for _, a, _ in debts], 0.0))
     stakes = m.held_stakes_in(target.uid)
     left = price
     for s in stakes:   # stake holders are paid their share of the price
@@ -272,8 +272,8 @@ def fleet_value(m, blocks, expected_price: float) -> float:
     """What capacity is worth to a buyer expecting ``expected_price`` per EGW-month: the operating value
     of each block over its remaining accelerator life, discounted at the cost of capital."""
     tech, life = m.cfg.technology, m.cfg.technology.useful_life_months
-    return sum((operating_value(b.gw, b.efficiency, expected_price, tech.opex_busd_per_gw_month,
-                                life - (m.tick - b.online), m.wacc) for b in blocks), 0.0)
+    return sum([operating_value(b.gw, b.efficiency, expected_price, tech.opex_busd_per_gw_month,
+                                life - (m.tick - b.online), m.wacc) for b in blocks], 0.0)
 
 
 def default_firm(m, firm, debts) -> None:
@@ -350,8 +350,8 @@ def default_firm(m, firm, debts) -> None:
     # claim (pro rata when short, ``creditor_recoveries``); guarantees called; the rest is lost
     loans = [l for l in m.loans.pop(firm.uid, []) if l.status == "active"]
     firm._debt = None
-    outstanding = sum((l.principal for l in loans), 0.0)
-    arrears = sum((a for _, a, _ in debts), 0.0)
+    outstanding = sum([l.principal for l in loans], 0.0)
+    arrears = sum([a for _, a, _ in debts], 0.0)
     recoveries, _left = creditor_recoveries(firm.cash_busd, [l.principal for l in loans] + [a for _, a, _ in debts]
                                             + [c for _, c, _ in damages])
     for l, owed in zip(loans, recoveries):

@@ -87,7 +87,7 @@ class Ledger:
         return sum(self.balances, 0.0)
 
     def agents_total(self) -> float:
-        return sum((b for b, ext in zip(self.balances, self.is_external) if not ext), 0.0)
+        return sum([b for b, ext in zip(self.balances, self.is_external) if not ext], 0.0)
 
     def external_net_inflow(self, upto_tick: int | None = None) -> float:
         """Net money that entered the agents from external sectors, per the log."""

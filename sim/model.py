@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import mesa
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from agents.chipmaker import Chipmaker
 from agents.cloud import Cloud
@@ -60,6 +61,7 @@ def latest_value(model: ComputeMarketModel, key: str) -> float:
     return values[-1] if values else float("nan")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)   # the compiled build (sim/native.py) lets users subclass it
 class ComputeMarketModel(mesa.Model):
     """Labs, clouds, a chipmaker, capital markets and regulators negotiating every month.
 
@@ -255,7 +257,7 @@ class ComputeMarketModel(mesa.Model):
             lab.revenue_busd = min(lab.demand_egw, lab.own_egw + lab.p.initial_compute_gw) * self.revenue_per_egw
             lab.burn_busd = lab.p.other_costs_busd_per_month
         self.initial_hhi = hhi(shares)
-        self._initial_op_gw = sum((c.fleet_gw for c in self.clouds), 0.0) + sum((l.own_egw for l in self.labs), 0.0)
+        self._initial_op_gw = sum([c.fleet_gw for c in self.clouds], 0.0) + sum([l.own_egw for l in self.labs], 0.0)
         self.log_event("start", "market", "", 0.0, self.demand_egw, f"demand {self.demand_egw:.1f} EGW")
 
     PIPELINE = PIPELINE

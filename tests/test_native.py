@@ -1,0 +1,121 @@
+"""The compiled build (``make native``, sim/native.py) computes what the sources compute, bit for bit.
+
+Two copies of the code are made, one compiled with mypyc: the same worlds (six scenarios, three seeds
+each) run in a child process from each copy, and every table must be identical; so must the outcome
+columns of a small two-worker batch. A compiled module whose source then changes must stop the import
+with one line saying what to run. (About two minutes: most of it the C compiler.)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("mypyc", reason="the compiled build needs mypy (the dev extra installs it)")
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ("baseline", "overbuild", "progress_stall", "compute_leverage", "history", "forward_bet")
+
+WORLDS = textwrap.dedent("""
+    import pickle, sys
+    import sim.model
+    from sim.config import load_scenario
+    from sim.runner import run_world
+    out = {"compiled": not sim.model.__file__.endswith(".py"), "worlds": {}}
+    for name in sys.argv[2].split(","):
+        cfg = load_scenario(name)
+        for seed in range(3):
+            r = run_world(cfg, seed)
+            out["worlds"][(name, seed)] = (r.outcomes, r.timeseries, r.events)
+    with open(sys.argv[1], "wb") as f:
+        pickle.dump(out, f)
+""")
+
+
+def _copy(dest: Path) -> Path:
+    """The sources a run needs (no compiled files, caches or results)."""
+    skip = shutil.ignore_patterns("*.so", "*.pyd", "_native.json", "__pycache__")
+    for pkg in ("sim", "agents", "experiments"):
+        shutil.copytree(ROOT / pkg, dest / pkg, ignore=skip)
+    return dest
+
+
+def _env(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
+
+
+def _run(tree: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=tree, env=_env(tree), capture_output=True, text=True,
+                          check=check, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory):
+    base = tmp_path_factory.mktemp("native")
+    pure, native = _copy(base / "pure"), _copy(base / "native")
+    build = _run(native, "sim/native.py", "build", check=False)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    return pure, native
+
+
+def _worlds(tree: Path, out: Path) -> dict:
+    (tree / "worlds.py").write_text(WORLDS)
+    _run(tree, "worlds.py", str(out), ",".join(SCENARIOS))
+    with open(out, "rb") as f:
+        return pickle.load(f)
+
+
+def test_compiled_worlds_are_identical_to_the_sources(trees, tmp_path):
+    pure, native = trees
+    a, b = _worlds(pure, tmp_path / "pure.pkl"), _worlds(native, tmp_path / "native.pkl")
+    assert a["compiled"] is False and b["compiled"] is True   # each copy ran what it should
+    assert a["worlds"].keys() == b["worlds"].keys() and len(a["worlds"]) == 3 * len(SCENARIOS)
+    for key, (outcomes, ts, ev) in a["worlds"].items():
+        outcomes_b, ts_b, ev_b = b["worlds"][key]
+        pd.testing.assert_series_equal(pd.Series(outcomes, dtype=object), pd.Series(outcomes_b, dtype=object),
+                                       obj=f"outcomes of {key}")
+        pd.testing.assert_frame_equal(ts, ts_b, check_exact=True, obj=f"time series of {key}")
+        pd.testing.assert_frame_equal(ev, ev_b, check_exact=True, obj=f"events of {key}")
+        assert len(ev) > 10
+
+
+def test_compiled_batch_gives_the_same_runs(trees, tmp_path):
+    pure, native = trees
+    runs = {}
+    for name, tree in (("pure", pure), ("native", native)):
+        out = tmp_path / name
+        _run(tree, "-m", "sim", "batch", "baseline", "--runs", "12", "--workers", "2", "--seed", "5",
+             "--out", str(out), "--no-report", "--quiet")
+        runs[name] = pd.read_parquet(out / "runs.parquet")
+    pd.testing.assert_frame_equal(runs["pure"], runs["native"], check_exact=True)
+
+
+def test_status_tells_which_build_runs(trees):
+    pure, native = trees
+    assert _run(pure, "sim/native.py", "status").stdout.strip() == "plain Python (sources)"
+    assert _run(native, "sim/native.py", "status").stdout.strip() == "compiled (make native)"
+
+
+def test_a_source_changed_after_compiling_stops_the_import_with_one_line(trees, tmp_path):
+    _, native = trees
+    stale = _copy(tmp_path / "stale")
+    for so in [*native.glob("sim/*.so"), *native.glob("agents/*.so"), native / "sim" / "_native.json"]:
+        shutil.copy(so, stale / so.relative_to(native))
+    assert _run(stale, "-c", "import sim.model").returncode == 0   # a faithful copy of the build imports
+    lab = stale / "agents" / "lab.py"
+    lab.write_text(lab.read_text() + "\n# an edit\n")
+    r = _run(stale, "-c", "import agents.lab", check=False)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert "agents/lab.py changed since it was compiled" in last and "make native" in last and "make pure" in last
+    assert _run(stale, "sim/native.py", "clean").returncode == 0   # clean runs despite the stale build ...
+    assert _run(stale, "-c", "import agents.lab").returncode == 0   # ... and the sources run again
