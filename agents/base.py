@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 
 from sim.positions import outstanding_debt
+
+if TYPE_CHECKING:
+    from sim.model import ComputeMarketModel
 
 
 class Firm(mesa.Agent):
@@ -13,8 +18,9 @@ class Firm(mesa.Agent):
     kind = "firm"
     project_finance = False   # borrows for its builds through construction funds (clouds but hyperscalers)
 
-    def __init__(self, model: mesa.Model, uid: str, name: str = ""):
+    def __init__(self, model: ComputeMarketModel, uid: str, name: str = ""):
         super().__init__(model)
+        self.world = model   # Mesa's ``model``, typed: the compiled build calls the model's methods directly
         self.uid = uid
         self.name = name or uid
         self._defaulted = False
@@ -53,8 +59,8 @@ class Firm(mesa.Agent):
     def debt_busd(self) -> float:
         """Principal outstanding on its loans, $B (cached until one of its loans changes)."""
         d = self._debt
-        if d is None or self.model.verify_caches:
-            fresh = outstanding_debt(self.model.loans_of(self.uid))
+        if d is None or self.world.verify_caches:
+            fresh = outstanding_debt(self.world.loans_of(self.uid))
             if d is not None and abs(fresh - d) > 1e-9 * max(1.0, abs(fresh)):
                 raise AssertionError(f"stale debt cache of {self.uid}: {d} != {fresh}")
             d = self._debt = fresh
@@ -66,5 +72,5 @@ class Firm(mesa.Agent):
         short = amount - paid
         if short > 1e-9:
             self.unpaid_busd += short
-            self.model.record_unpaid(self, dst, short, kind)
+            self.world.record_unpaid(self, dst, short, kind)
         return paid

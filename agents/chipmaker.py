@@ -32,7 +32,7 @@ class Chipmaker(Firm):
         self._price = p.price_busd_per_gw
 
     def backlog_gw(self) -> float:
-        return sum([o.remaining for o in self.model.chip_orders], 0.0)
+        return sum([o.remaining for o in self.world.chip_orders], 0.0)
 
     def reprice(self) -> None:
         """Set this month's price from the backlog (called when the order book changes)."""
@@ -73,7 +73,7 @@ class Chipmaker(Firm):
 
     def exposure_busd(self) -> float:
         """Vendor-financing exposure: equity stakes held plus guarantees outstanding."""
-        m = self.model
+        m = self.world
         stakes = sum([s.invested for s in m.stakes_of_investor(self.uid)], 0.0)
         guar = sum([l.principal * l.guaranteed_share for l in m.guaranteed_loans(self.uid)], 0.0)
         return stakes + guar

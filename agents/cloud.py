@@ -64,7 +64,7 @@ class Cloud(Firm):
                 built_for[b.contract] = built_for.get(b.contract, 0.0) + b.gw
         self.built_for = built_for
         self.fleet_gw, self.fleet_egw = gw, egw
-        self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
+        self.fleet_efficiency = egw / gw if gw > 0 else self.world.frontier_efficiency
         self.oldest_online = oldest
 
     def add_block(self, block) -> None:
@@ -77,16 +77,16 @@ class Cloud(Firm):
         gw = self.fleet_gw + block.gw
         egw = self.fleet_egw + block.gw * block.efficiency
         self.fleet_gw, self.fleet_egw = gw, egw
-        self.fleet_efficiency = egw / gw if gw > 0 else self.model.frontier_efficiency
+        self.fleet_efficiency = egw / gw if gw > 0 else self.world.frontier_efficiency
         if block.online < self.oldest_online:
             self.oldest_online = block.online
 
     @property
     def book_value_busd(self) -> float:
         """Depreciated cost of its operational fleet (straight line over the accelerator life), cached per month."""
-        t = self.model.tick
+        t = self.world.tick
         if self._bv_cache[0] != t:
-            life = self.model.cfg.technology.useful_life_months
+            life = self.world.cfg.technology.useful_life_months
             # share of its accelerator life a block has left, never below zero (a list: faster to sum)
             bv = sum([b.capex_busd * (left if (left := 1.0 - (t - b.online) / life) > 0.0 else 0.0)
                       for b in self.blocks], 0.0)
@@ -96,8 +96,8 @@ class Cloud(Firm):
     def position(self) -> Position:
         """Aggregates of its pipeline (sim/positions.py), cached until one of its projects changes."""
         pos = self._pos
-        if pos is None or self.model.verify_caches:
-            fresh = compute_position(self.model.projects_of(self.uid), *self._build_costs())
+        if pos is None or self.world.verify_caches:
+            fresh = compute_position(self.world.projects_of(self.uid), *self._build_costs())
             if pos is not None and not positions_close(pos, fresh):
                 raise AssertionError(f"stale position of {self.uid}: {pos} != {fresh}")
             pos = self._pos = fresh
@@ -118,12 +118,12 @@ class Cloud(Firm):
         pipeline (what is built, paid for and owed stays the same), so a cached position keeps its other
         sums and has that one recomputed, instead of a whole fresh pass at the next read."""
         if self._pos is not None:
-            self._pos = self._pos._replace(free_pipeline_gw=free_pipeline_gw(self.model.projects_of(self.uid)))
+            self._pos = self._pos._replace(free_pipeline_gw=free_pipeline_gw(self.world.projects_of(self.uid)))
 
     def _build_costs(self) -> tuple[float, int, float]:
         """(shell and fit-out $B per GW, build months, a refit's networking and installation $B per GW):
         what a position is computed with."""
-        tech = self.model.cfg.technology
+        tech = self.world.cfg.technology
         return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months, tech.other_capex_busd_per_gw
 
     def assets_busd(self) -> float:
@@ -142,10 +142,10 @@ class Cloud(Firm):
 
     def default_probability(self) -> float:
         """Annual default probability: debt service + operating cost vs revenue and other cash flow."""
-        t = self.model.tick
+        t = self.world.tick
         # months to maturity, at least one
         service = sum([l.principal * (l.rate + 12.0 / (1 if (months := l.maturity - t) < 1 else months))
-                       for l in self.model.loans_of(self.uid)], 0.0)
+                       for l in self.world.loans_of(self.uid)], 0.0)
         inflow = 12.0 * (self.revenue_busd + self.p.other_business_busd_per_month)
         runway = 60.0 if self.p.other_business_busd_per_month > 0.5 else self.cash_busd / max(service / 12.0, 0.05)
         return default_probability(service / (0.1 if inflow < 0.1 else inflow), runway)
@@ -158,7 +158,7 @@ class Cloud(Firm):
         idle = self.fleet_egw - self.contracted_gw_now * self.fleet_efficiency
         idle = 0.0 if idle < 0.0 else idle
         hosted = self.p.hosts_lab
-        self.hoarded_egw = idle * self.p.hoard_share if hosted and self.model.labs_by_id[hosted].alive else 0.0
+        self.hoarded_egw = idle * self.p.hoard_share if hosted and self.world.labs_by_id[hosted].alive else 0.0
         self.idle_egw = idle - self.hoarded_egw
         frac = self.idle_egw / self.fleet_egw if self.fleet_egw > 0 else 0.0
         return cloud_spot_ask(floor, self.expected_price, frac, cap), self.idle_egw
@@ -187,7 +187,7 @@ class Cloud(Firm):
     def own_construction_funds(self, cash_busd: float) -> float:
         """What of ``cash_busd`` it can put into a build itself: less three months of operating cost;
         a hyperscaler adds a year of other-business cash flow. Project finance lends the rest."""
-        own = cash_busd - 3.0 * self.fleet_gw * self.model.cfg.technology.opex_busd_per_gw_month
+        own = cash_busd - 3.0 * self.fleet_gw * self.world.cfg.technology.opex_busd_per_gw_month
         if self.p.kind == "hyperscaler":
             own += 12.0 * self.p.other_business_busd_per_month
         return own
@@ -202,10 +202,10 @@ class Cloud(Firm):
         """What the next three months of running costs, construction instalments and chip invoices of its
         financed builds need beyond its cash, construction fund and three months of other-business cash
         flow, $B (negative when covered). A hyperscaler's treasury issues bonds for it."""
-        tech, chip = self.model.cfg.technology, self.model.chipmaker
+        tech, chip = self.world.cfg.technology, self.world.chipmaker
         pos = self.position()
         need = (3.0 * self.fleet_gw * tech.opex_busd_per_gw_month + pos.fin_shell_3m_busd
-                + pos.fin_chips_left_gw * self.model.chip_price_for(self.uid)
+                + pos.fin_chips_left_gw * self.world.chip_price_for(self.uid)
                 * min(1.0, 3.0 / max(chip.p.delivery_lag_months, 1)))
         return need - self.cash_busd - self.fund_busd - 3.0 * self.p.other_business_busd_per_month
 
@@ -213,7 +213,7 @@ class Cloud(Firm):
         """GW of new projects it could fund: cash, its construction fund, a year of other-business cash flow
         and borrowing room up to its leverage limit, less what its pipeline still has to pay for.
         (``assets_busd``: its assets, when the caller has them already.)"""
-        m = self.model
+        m = self.world
         per_gw = m.capex_per_gw(self.uid)
         assets = self.assets_busd() if assets_busd is None else assets_busd
         room_debt = self.p.max_leverage * assets - self.debt_busd
@@ -227,8 +227,8 @@ class Cloud(Firm):
     def committed_gw(self) -> float:
         """GW sold under signed and active offtake contracts (cached until one of its contracts changes)."""
         q = self._committed
-        if q is None or self.model.verify_caches:
-            fresh = open_contract_gw(self.model.contracts_of_cloud(self.uid))
+        if q is None or self.world.verify_caches:
+            fresh = open_contract_gw(self.world.contracts_of_cloud(self.uid))
             if q is not None and abs(fresh - q) > 1e-9 * max(1.0, fresh):
                 raise AssertionError(f"stale committed GW of {self.uid}: {q} != {fresh}")
             q = self._committed = fresh

@@ -98,9 +98,9 @@ class Lab(Firm):
     # ---------------------------------------------------------------- serving
     def contracted_egw(self) -> float:
         """Compute delivered to it this month under its offtake contracts, effective GW."""
-        clouds = self.model.clouds_by_id
+        clouds = self.world.clouds_by_id
         return sum([c.delivered_gw * clouds[c.cloud].fleet_efficiency
-                    for c in self.model.contracts_of_lab(self.uid) if c.status == "active"], 0.0)
+                    for c in self.world.contracts_of_lab(self.uid) if c.status == "active"], 0.0)
 
     def plan_serving(self) -> None:
         """Split its compute between inference (up to demand) and training; the rest is idle."""
@@ -182,15 +182,15 @@ class Lab(Firm):
         """Its demand growth over the last year (adaptive, clipped), annual fraction."""
         h = self.demand_hist
         if len(h) < 4 or h[0] <= 0:
-            return self.model.cfg.market.demand_growth_per_year
+            return self.world.cfg.market.demand_growth_per_year
         months = len(h) - 1
         g = (h[-1] / h[0]) ** (12.0 / months) - 1.0
         return -0.5 if g < -0.5 else (5.0 if g > 5.0 else g)
 
     def committed_egw(self, frontier_eff: float) -> float:
         """Compute it owns or has contracted, including contracts not yet delivered."""
-        tot, clouds = self.own_egw, self.model.clouds_by_id
-        for c in self.model.contracts_of_lab(self.uid):
+        tot, clouds = self.own_egw, self.world.clouds_by_id
+        for c in self.world.contracts_of_lab(self.uid):
             st = c.status
             if st == "active":     # delivered on its cloud's fleet, at that fleet's efficiency
                 tot += c.gw * clouds[c.cloud].fleet_efficiency
@@ -204,13 +204,13 @@ class Lab(Firm):
         p = self.p
         horizon_years = p.planning_horizon_months / 12.0
         forecast = self.demand_egw * (1.0 + self.growth_estimate()) ** horizon_years
-        target = forecast / (1.0 - p.training_share) * p.aggressiveness * self.model.cfg.scale.lab_aggressiveness
+        target = forecast / (1.0 - p.training_share) * p.aggressiveness * self.world.cfg.scale.lab_aggressiveness
         gap_egw = target - self.committed_egw(frontier_eff)
         if gap_egw <= MIN_TRANCHE_SHARE * target or gap_egw < 0.05:   # procurement comes in tranches
             return 0.0
         # affordability: new annual commitments <= tolerance x (revenue run-rate + cash spread over the horizon)
         annual_rev = 12.0 * self.revenue_busd
-        existing = 12.0 * sum([c.gw * c.price for c in self.model.contracts_of_lab(self.uid)
+        existing = 12.0 * sum([c.gw * c.price for c in self.world.contracts_of_lab(self.uid)
                                if c.status in ("signed", "active")], 0.0)
         room = p.risk_tolerance * (2.0 * annual_rev + self.cash_busd / max(horizon_years, 0.5)) - existing
         if room <= 0:
@@ -220,7 +220,7 @@ class Lab(Firm):
 
     # ---------------------------------------------------------------- credit and funding
     def annual_obligations(self) -> float:
-        return 12.0 * sum([c.gw * c.price * c.top_share for c in self.model.contracts_of_lab(self.uid)
+        return 12.0 * sum([c.gw * c.price * c.top_share for c in self.world.contracts_of_lab(self.uid)
                            if c.status in ("signed", "active")], 0.0)
 
     def runway_months(self) -> float:
@@ -249,4 +249,4 @@ class Lab(Firm):
         exp(sigma z - sigma^2/2) with mean one (``z`` a standard normal draw)."""
         sig = self.p.research_volatility
         luck = math.exp(sig * z - 0.5 * sig * sig)
-        self.quality += luck * quality_gain(self.train_egw, self.model.quality_scale, self.p.training_efficiency, stall)
+        self.quality += luck * quality_gain(self.train_egw, self.world.quality_scale, self.p.training_efficiency, stall)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 
 from sim.config import Regulator as RegParams
 from sim.permitting import expected_months_to_power
+
+if TYPE_CHECKING:
+    from sim.model import ComputeMarketModel
 
 
 class Regulator(mesa.Agent):
@@ -19,8 +24,9 @@ class Regulator(mesa.Agent):
 
     kind = "regulator"
 
-    def __init__(self, model: mesa.Model, uid: str, p: RegParams):
+    def __init__(self, model: ComputeMarketModel, uid: str, p: RegParams):
         super().__init__(model)
+        self.world = model   # Mesa's ``model``, typed (as for a firm, agents/base.py)
         self.uid = uid
         self.p = p
         self.moratorium_until = -1
@@ -30,11 +36,11 @@ class Regulator(mesa.Agent):
         self._queues_gw: tuple[float, float] | None = None
 
     def review_months(self, incumbent: bool) -> float:
-        base = self.p.review_months * self.model.cfg.scale.permit_delay
+        base = self.p.review_months * self.world.cfg.scale.permit_delay
         return base * (self.p.incumbent_fast_track if incumbent else 1.0)
 
     def interconnection_months(self) -> float:
-        return self.p.interconnection_months * self.model.cfg.scale.permit_delay
+        return self.p.interconnection_months * self.world.cfg.scale.permit_delay
 
     def in_moratorium(self, tick: int) -> bool:
         return tick < self.moratorium_until
@@ -43,9 +49,9 @@ class Regulator(mesa.Agent):
         """GW of projects in its permitting queue and GW approved and waiting for grid connection (cached until
         a project of it enters or leaves either stage)."""
         q = self._queues_gw
-        if q is None or self.model.verify_caches:
+        if q is None or self.world.verify_caches:
             permit = grid = 0.0
-            for pr in self.model.projects:
+            for pr in self.world.projects:
                 if pr.regulator == self.uid:
                     if pr.status == "permitting":
                         permit += pr.gw

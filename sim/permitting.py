@@ -9,14 +9,17 @@ events it produced so it can be tested on a hand-made queue without a model.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from sim.ledger import Book, Project
 
+if TYPE_CHECKING:
+    from agents.regulator import Regulator
 
-def process_jurisdiction(reg, projects: list[Project], book: Book, tick: int, rng: np.random.Generator,
+
+def process_jurisdiction(reg: Regulator, projects: list[Project], book: Book, tick: int, rng: np.random.Generator,
                          incumbent: Callable[[str], bool], dc_load_gw: float) -> list[tuple[str, Project | None, str]]:
     """Advance one regulator's projects by a month.
 
