@@ -32,6 +32,7 @@ from experiments.backends import make_backend
 from experiments.design import Design, RunSpec
 from experiments.store import BatchStore
 from experiments.worker import BatchContext, ChunkResult, run_chunk
+from sim import native
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ def new_manifest(design: Design, *, backend: str, workers: int) -> dict[str, Any
         "config": design.base_config.model_dump(mode="json"),
         "versions": package_versions(),
         "code_version": code_version(),
+        "build": "compiled" if native.check() else "sources",   # make native or not: the same results
         "started": _now(),
         "finished": None,
         "backend": backend,

@@ -109,7 +109,9 @@ def run_world(cfg: ScenarioConfig, seed: int, months: int | None = None, record_
     """Run one world. The result depends only on ``cfg`` and ``seed``."""
     model = simulate(cfg, seed, months)
     every = record_every or cfg.record.every
-    return RunResult(model.outcomes(), timeseries_table(model, every), events_table(model))
+    result = RunResult(model.outcomes(), timeseries_table(model, every), events_table(model))
+    model.release()   # its memory back now (and at all in the compiled build: ComputeMarketModel.release)
+    return result
 
 
 def _decoded(labels: list[str], indices: np.ndarray) -> pa.Array:
