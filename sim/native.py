@@ -13,6 +13,12 @@ else changes: the compiled modules are imported in place of the sources when pre
 (Run as a script, not ``-m sim.native``: importing the ``sim`` package checks the build, and a stale one
 must not stop its own rebuild.)
 
+One difference: the compiled classes do not show the garbage collector the attributes Mesa keeps in
+their instance dictionaries, so a finished model, whose agents point back at it, is not collected on its
+own. ``run_world`` (and so every batch) releases it (``ComputeMarketModel.release``); code that builds
+many models itself, such as ``mesa.batch_run``, keeps each in memory (~4 MB a baseline run) unless it
+calls ``release()`` on them.
+
 A compiled module no longer follows its source. So the build records a hash of each source it compiled
 (``_native.json`` beside this file), and ``import sim`` (which ``agents`` does too) refuses to start when
 a compiled module's source has changed since, with one line saying what to run, rather than silently
