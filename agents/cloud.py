@@ -5,6 +5,7 @@ from __future__ import annotations
 from agents.base import Firm
 from sim.config import Cloud as CloudParams
 from sim.economics import cloud_spot_ask, default_probability, offtake_quote
+from sim.ledger import Project
 from sim.positions import Position, compute_position, free_pipeline_gw, open_contract_gw, positions_close
 
 
@@ -22,7 +23,7 @@ class Cloud(Firm):
         super().__init__(model, uid, p.name)
         self.p = p
         self.expected_price = 0.0          # adaptive expectation of the spot price, $B/EGW-month
-        self.blocks: list = []             # operational Project records
+        self.blocks: list[Project] = []    # operational Project records
         self.built_for: dict[str, float] = {}   # operational GW by the contract it was built for (contract id)
         self.fleet_gw = 0.0
         self.fleet_egw = 0.0
@@ -67,7 +68,7 @@ class Cloud(Firm):
         self.fleet_efficiency = egw / gw if gw > 0 else self.world.frontier_efficiency
         self.oldest_online = oldest
 
-    def add_block(self, block) -> None:
+    def add_block(self, block: Project) -> None:
         """A block came online: append it and add its figures to the fleet totals. ``refresh_fleet`` sums
         the blocks in list order, so adding the newest block last gives exactly the same totals without
         walking a fleet of a few hundred blocks every month."""
@@ -107,7 +108,7 @@ class Cloud(Firm):
         """One of its pipeline projects changed (status, progress, chips, cost): drop the cached position."""
         self._pos = None
 
-    def project_indexed(self, pr) -> None:
+    def project_indexed(self, pr: Project) -> None:
         """A project of it joined the pipeline index. It comes last in filing order, so a cached position
         is extended by it with the sums a fresh pass would make (no recomputation)."""
         if self._pos is not None:
@@ -123,8 +124,8 @@ class Cloud(Firm):
     def _build_costs(self) -> tuple[float, int, float]:
         """(shell and fit-out $B per GW, build months, a refit's networking and installation $B per GW):
         what a position is computed with."""
-        tech = self.world.cfg.technology
-        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months, tech.other_capex_busd_per_gw
+        w = self.world
+        return w.build_busd_per_gw, w.build_months, w.refit_busd_per_gw
 
     def assets_busd(self) -> float:
         """Cash (its own and its construction fund), the depreciated fleet and the cost of projects under

@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 from mypy_extensions import mypyc_attr
 
+from agents.base import Firm
 from agents.chipmaker import Chipmaker
 from agents.cloud import Cloud
 from agents.financier import Financier
@@ -83,6 +84,10 @@ class ComputeMarketModel(mesa.Model):
             cfg = cfg.with_overrides({k.replace("__", "."): v for k, v in extra.items()})
         self.cfg = cfg
         self.horizon = months if months is not None else cfg.meta.months
+        tech = cfg.technology   # read many times a month; the scenario does not change during a run
+        self.build_busd_per_gw: float = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw   # shell, fit-out
+        self.refit_busd_per_gw: float = tech.other_capex_busd_per_gw   # a refit: networking and installation
+        self.build_months: int = tech.build_months
         self.tick = 0
         y, m = (int(x) for x in cfg.meta.start.split("-"))
         self._start_ym = y * 12 + (m - 1)
@@ -280,8 +285,7 @@ class ComputeMarketModel(mesa.Model):
     def capex_per_gw(self, cloud_uid: str) -> float:
         """All-in cost of one GW of new capacity for ``cloud_uid`` at what its chips cost it this month
         (``chip_price_for``), $B."""
-        tech = self.cfg.technology
-        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + self.chip_price_for(cloud_uid)
+        return self.build_busd_per_gw + self.chip_price_for(cloud_uid)
 
     def merchant_share(self, cloud_uid: str) -> float:
         """Share of the chips of a cloud's builds it buys from the chipmaker (1 but for owners of in-house chips)."""
@@ -441,7 +445,7 @@ class ComputeMarketModel(mesa.Model):
         self.event_log.append({"tick": t, "date": date, "kind": kind, "party": party, "counterparty": counterparty,
                                "amount_busd": float(amount_busd), "gw": float(gw), "detail": detail})
 
-    def record_unpaid(self, payer, payee: str, amount: float, kind: str) -> None:
+    def record_unpaid(self, payer: Firm, payee: str, amount: float, kind: str) -> None:
         """An obligation went unpaid: the payee bears the shortfall as a loss from the payer."""
         self.monthly["unpaid"].append((payer.uid, payee, amount, kind))
 
@@ -1283,10 +1287,9 @@ class ComputeMarketModel(mesa.Model):
         """($B per GW, months) of a project's construction bills: the shell and fit-out over the build, or,
         for a refit, the networking and installation over ``REFIT_MONTHS`` (its shell stands). The same
         split as a cloud's position (``Cloud._build_costs``, ``positions.compute_position``)."""
-        tech = self.cfg.technology
         if pr.refit:
-            return tech.other_capex_busd_per_gw, REFIT_MONTHS
-        return tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw, tech.build_months
+            return self.refit_busd_per_gw, REFIT_MONTHS
+        return self.build_busd_per_gw, self.build_months
 
     def _pay_project_bills(self, c: Cloud, bills: list[tuple[Project, float]], payee: str, kind: str,
                            advance: bool = False) -> float:
