@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    create .venv (Python >= 3.12), install, run the baseline batch and its report
 #   make test   the same set-up plus the dev extras, then every test
-# Optional: make native  compiles the month's code with mypyc (same results, ~30% fewer instructions);
+# Optional: make native  compiles the month's code with mypyc (same results, about half the instructions);
 #           make pure    removes the compiled modules again (sim/native.py)
 SHELL := /bin/bash
 VENV  := .venv

@@ -89,7 +89,7 @@ class ComputeMarketModel(mesa.Model):
         self.refit_busd_per_gw: float = tech.other_capex_busd_per_gw   # a refit: networking and installation
         self.build_months: int = tech.build_months
         self.tick = 0
-        y, m = (int(x) for x in cfg.meta.start.split("-"))
+        y, m = [int(x) for x in cfg.meta.start.split("-")]
         self._start_ym = y * 12 + (m - 1)
         self.ledger = Ledger([SPOT_EXCHANGE])
         self.book = Book()
@@ -264,8 +264,6 @@ class ComputeMarketModel(mesa.Model):
         self.initial_hhi = hhi(shares)
         self._initial_op_gw = sum([c.fleet_gw for c in self.clouds], 0.0) + sum([l.own_egw for l in self.labs], 0.0)
         self.log_event("start", "market", "", 0.0, self.demand_egw, f"demand {self.demand_egw:.1f} EGW")
-
-    PIPELINE = PIPELINE
 
     def _add_project(self, pr: Project) -> None:
         """Index a project in the pipeline (operational capacity lives in its cloud's ``blocks``); the
