@@ -28,7 +28,7 @@ from sim.config import ScenarioConfig, load_scenario
 from sim.economics import (bills_covered, capitalised_principal, demand_shares, dilute_stakes, full_cost_per_gw_month,
                            hhi, logistic_step, monthly_rate, months_to_online, project_bill_split, refit_pays,
                            take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
-from sim.ledger import Book, Contract, Ledger, Loan, Project, Stake
+from sim.ledger import Book, Contract, Ledger, Loan, Project, Record, Stake
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS, contract_months_left
@@ -311,7 +311,7 @@ class ComputeMarketModel(mesa.Model):
         return own, own / self.frontier_efficiency
 
     # ================================================================== lookups
-    def _on_record(self, rec: Any) -> None:
+    def _on_record(self, rec: Record) -> None:
         """Book listener: a record was added or changed status, so cached aggregates of its parties may be
         stale. Only those the change can move are dropped. A new project is not yet in the pipeline
         index the positions are computed from (``_add_project`` takes it in). A cloud's
@@ -319,8 +319,7 @@ class ComputeMarketModel(mesa.Model):
         (``_position_stage``), so a move through permitting leaves it alone; a regulator's queues see
         only projects in permitting and awaiting grid connection; a cloud's sold GW sees only whether a contract is open (signed ->
         active leaves it alone)."""
-        kind = type(rec)
-        if kind is Project:
+        if isinstance(rec, Project):
             if len(rec.history) < 2:   # just added
                 return
             prev, new = rec.history[-2][1], rec.status   # the book logs every status: where it moved from
@@ -334,18 +333,18 @@ class ComputeMarketModel(mesa.Model):
                 r = self.regulators.get(rec.regulator)
                 if r is not None:
                     r._queues_gw = None
-        elif kind is Contract:
+        elif isinstance(rec, Contract):
             if rec.status not in OPEN_CONTRACT or len(rec.history) < 2:   # ended, or just added
                 c = self.clouds_by_id.get(rec.cloud)
                 if c is not None:
                     c._committed = None
             if rec.status not in OPEN_CONTRACT:
                 self._contracts_ended = True
-        elif kind is Loan:
+        elif isinstance(rec, Loan):
             f = self.firms_by_id.get(rec.borrower)
             if f is not None:
                 f._debt = None
-        elif kind is Stake:
+        elif isinstance(rec, Stake):
             held = self._held_stakes
             if rec.status != "held":        # converted, written off or transferred: rebuilt at the next read
                 self._held_stakes = None
@@ -361,15 +360,14 @@ class ComputeMarketModel(mesa.Model):
             return 2
         return 1 if status in PIPELINE else 0
 
-    def touch(self, rec: Any) -> None:
+    def touch(self, rec: Record) -> None:
         """A record's amounts, progress or parties changed (not its status): refresh what is derived from it.
         (Permitting queues depend only on statuses, so they are left alone.)"""
-        kind = type(rec)
-        if kind is Project:
+        if isinstance(rec, Project):
             c = self.clouds_by_id.get(rec.cloud)
             if c is not None:
                 c.pipeline_changed()
-        elif kind is Contract:
+        elif isinstance(rec, Contract):
             c = self.clouds_by_id.get(rec.cloud)
             if c is not None:
                 c._committed = None
@@ -740,7 +738,7 @@ class ComputeMarketModel(mesa.Model):
             dues[k.cloud] = dues.get(k.cloud, 0.0) + due
         return dues
 
-    def _service_loans(self, firm: Any, lender: str, loans: list[Loan]) -> None:
+    def _service_loans(self, firm: Firm, lender: str, loans: list[Loan]) -> None:
         """Interest on a firm's active loans from one lender, then the principal due (the amortisation,
         or all of it at maturity); a partial principal payment is shared pro rata over the loans. What is
         unpaid stays in each loan's principal and is marked as its ``arrears``: paid late at the month's
@@ -752,7 +750,8 @@ class ComputeMarketModel(mesa.Model):
                 else (l.principal if l.principal < l.amort else l.amort)   # min(amort, principal), without the call
                 for l in loans]
         principal = sum(dues, 0.0)
-        from_fund = self._capitalised_interest(firm, lender, loans) if interest > 0.0 and firm.project_finance else 0.0
+        from_fund = (self._capitalised_interest(firm, lender, loans)
+                     if interest > 0.0 and firm.project_finance and isinstance(firm, Cloud) else 0.0)
         paid_i = firm.pay(lender, interest - from_fund, "interest") + from_fund
         if paid_i < interest - 1e-9 or principal <= 0:
             return
@@ -763,7 +762,7 @@ class ComputeMarketModel(mesa.Model):
             if l.principal <= 1e-9:
                 self.book.move(l, "repaid")
 
-    def _capitalised_interest(self, firm: Any, lender: str, loans: list[Loan]) -> float:
+    def _capitalised_interest(self, firm: Cloud, lender: str, loans: list[Loan]) -> float:
         """Pay this month's interest on a cloud's project loans still in construction out of their projects'
         construction funds (the interest the loans were sized to carry, ``capitalised_principal``), as far
         as the funds go. Returns what the funds paid; the borrower pays the rest."""
