@@ -187,7 +187,7 @@ class ComputeMarketModel(mesa.Model):
         life = tech.useful_life_months
         for c in self.clouds:
             chip0 = self._blended_chip_price(c.uid, cfg.chipmaker.price_busd_per_gw)   # its chips' cost at the start
-            all_in = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw + chip0
+            all_in = self.build_busd_per_gw + chip0
             fund("investors", c.uid, c.p.initial_cash_busd, "initial_capital")
             if c.p.capacity_gw > 0:   # installed fleet in a few blocks of staggered age
                 n_blocks = max(1, min(4, int(np.ceil(c.p.capacity_gw / 1.0))))
@@ -965,7 +965,7 @@ class ComputeMarketModel(mesa.Model):
         common, sold new builds for delivery within the month: one contract in seven of those was
         terminated as late, the cloud paying the penalty.)"""
         reg = self.regulators[c.p.jurisdiction]
-        build = self.cfg.technology.build_months
+        build = self.build_months
         lag = self.chipmaker.p.delivery_lag_months
         before_build = reg.expected_delay_months(incumbent=c.fleet_gw > 0)
         new_build = before_build + build
@@ -1014,7 +1014,7 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 5. investment
     def _announce(self, cloud: Cloud, gw: float, contract: str = "") -> Project:
         pr = Project(self.book.new_id("P"), "announced", cloud=cloud.uid, regulator=cloud.p.jurisdiction, gw=gw,
-                     contract=contract, announced=self.tick, build_left=self.cfg.technology.build_months)
+                     contract=contract, announced=self.tick, build_left=self.build_months)
         self.book.add("project", pr)
         self._add_project(pr)
         cloud.land_used_gw += gw
@@ -1028,7 +1028,7 @@ class ComputeMarketModel(mesa.Model):
         if not labs:
             return
         g = fmean([l.growth_estimate() for l in labs])
-        horizon = (self.cfg.technology.build_months + 12) / 12.0
+        horizon = (self.build_months + 12) / 12.0
         projected = self.demand_egw * (1.0 + g) ** horizon
         fe = self.frontier_efficiency
         supply = sum([c.fleet_egw for c in self.alive_clouds()], 0.0) + sum([l.own_egw for l in labs], 0.0)

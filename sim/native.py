@@ -39,7 +39,6 @@ MODULES = ("sim/model.py", "sim/ledger.py", "sim/positions.py", "sim/markets.py"
            "agents/chipmaker.py", "agents/financier.py", "agents/regulator.py")
 """The sources compiled: the month's code. The command line, configuration, metrics and batch code stay
 interpreted (they run once a run or once a batch)."""
-MANIFEST = ROOT / "sim" / "_native.json"
 GROUP = "sim._native"
 """mypyc's name for the compiled group: its shared library is ``sim/_native__mypyc*.so``, found through
 the ``sim`` package wherever that is imported from (an editable install maps packages, not the root)."""
@@ -49,6 +48,11 @@ MYPY_FLAGS = ("--ignore-missing-imports", "--follow-imports=silent")
 
 class StaleBuild(ImportError):
     """A compiled module's source changed after it was compiled."""
+
+
+def _manifest(root: Path) -> Path:
+    """The record of the build in the tree at ``root``: the hash of each source it compiled."""
+    return root / "sim" / "_native.json"
 
 
 def _digest(path: Path) -> str:
@@ -66,7 +70,7 @@ def check(root: Path = ROOT) -> bool:
     current (a source edited since ``build``, or compiled modules without the record of a build)."""
     if not compiled_files(root):
         return False
-    manifest = root / "sim" / "_native.json"
+    manifest = _manifest(root)
     if not manifest.exists():
         raise StaleBuild(f"computemarket: compiled modules in {root} but no {manifest.name}: "
                          f"run `make native` again, or `make pure` to run the sources")
@@ -90,7 +94,7 @@ def clean(root: Path = ROOT) -> list[Path]:
     gone = compiled_files(root)
     for f in gone:
         f.unlink()
-    manifest = root / "sim" / "_native.json"
+    manifest = _manifest(root)
     if manifest.exists():
         manifest.unlink()
         gone.append(manifest)
@@ -124,7 +128,7 @@ def build(root: Path = ROOT, quiet: bool = True) -> None:
         os.chdir(cwd)
     record = {"sources": {rel: _digest(root / rel) for rel in MODULES},
               "python": sys.version.split()[0]}
-    (root / "sim" / "_native.json").write_text(json.dumps(record, indent=1) + "\n")
+    _manifest(root).write_text(json.dumps(record, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

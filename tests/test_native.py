@@ -28,10 +28,10 @@ SCENARIOS = ("baseline", "overbuild", "progress_stall", "compute_leverage", "his
 
 WORLDS = textwrap.dedent("""
     import pickle, sys
-    import sim.model
+    from sim import native
     from sim.config import load_scenario
     from sim.runner import run_world
-    out = {"compiled": not sim.model.__file__.endswith(".py"), "worlds": {}}
+    out = {"compiled": native.active(), "worlds": {}}
     for name in sys.argv[2].split(","):
         cfg = load_scenario(name)
         for seed in range(3):
