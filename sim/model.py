@@ -757,8 +757,9 @@ class ComputeMarketModel(mesa.Model):
             return
         share = firm.pay(lender, principal, "principal") / principal
         for l, d in zip(loans, dues):
-            l.principal -= d * share
-            l.arrears = d - d * share
+            paid = d * share
+            l.principal -= paid
+            l.arrears = d - paid
             if l.principal <= 1e-9:
                 self.book.move(l, "repaid")
 
@@ -829,7 +830,7 @@ class ComputeMarketModel(mesa.Model):
             k = None
         left = contract_months_left(k, self.tick) if k is not None else 0   # (retirement comes in settlement)
         if not refit_pays(c.expected_price, self.frontier_efficiency, self.chip_price_for(c.uid),
-                          tech.other_capex_busd_per_gw, self.wacc, tech.useful_life_months,
+                          self.refit_busd_per_gw, self.wacc, tech.useful_life_months,
                           tech.opex_busd_per_gw_month, k.price if k is not None else 0.0, left):
             return False
         pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=b.regulator, gw=b.gw,
@@ -1100,8 +1101,8 @@ class ComputeMarketModel(mesa.Model):
                 continue
             c = self.clouds_by_id[pr.cloud]
             chip_cost = self.chip_price_for(c.uid)
-            capex = pr.gw * (chip_cost + self._fitout(pr)[0] if pr.refit   # a refit: chips and networking
-                             else self.capex_per_gw(c.uid))
+            capex = pr.gw * (chip_cost + self.refit_busd_per_gw if pr.refit   # a refit: chips and networking
+                             else self.build_busd_per_gw + chip_cost)   # (capex_per_gw, its chip price known)
             own = c.funds_for_new_build(chip_cost)
             debt_needed = max(capex - max(own, 0.0), 0.0)
             if debt_needed <= 1e-9:
