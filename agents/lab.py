@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Final
 
 from agents.base import Firm
 from sim.config import Lab as LabParams
 from sim.economics import default_probability, quality_gain, training_spot_bid
 
 
-MIN_TRANCHE_SHARE = 0.1   # a lab goes to market when its gap exceeds 10% of its target (deals are lumpy)
+MIN_TRANCHE_SHARE: Final = 0.1   # a lab goes to market when its gap exceeds 10% of its target (deals are lumpy)
 
 
 class Lab(Firm):

@@ -14,7 +14,7 @@ prices lower: a deeper glut), or stranded when prices are expected too low for a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Final, TYPE_CHECKING
 
 from sim.economics import contract_damages, creditor_recoveries, operating_value, residual_to_stakes
 from sim.positions import contract_months_left
@@ -22,10 +22,10 @@ from sim.positions import contract_months_left
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import ComputeMarketModel
 
-CASCADE_WINDOW = 6          # months a counterparty loss can trigger a default
-LIQUIDATION_DISCOUNT = 0.35 # price of liquidated capacity / book value (fire sale)
-DISTRESS_DISCOUNT = 0.5     # valuation haircut in rescue rounds and distressed sales
-PARENT_FUNDING_MONTHS = 3.0 # months of burn a hyperscaler parent advances its hosted lab at a time
+CASCADE_WINDOW: Final = 6          # months a counterparty loss can trigger a default
+LIQUIDATION_DISCOUNT: Final = 0.35 # price of liquidated capacity / book value (fire sale)
+DISTRESS_DISCOUNT: Final = 0.5     # valuation haircut in rescue rounds and distressed sales
+PARENT_FUNDING_MONTHS: Final = 3.0 # months of burn a hyperscaler parent advances its hosted lab at a time
 
 
 @dataclass

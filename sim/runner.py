@@ -47,8 +47,9 @@ class RunResult:
 
 
 def simulate(cfg: ScenarioConfig, seed: int, months: int | None = None) -> ComputeMarketModel:
-    """Build and run the model to its horizon; return it."""
-    model = ComputeMarketModel(config=cfg, rng=int(seed), months=months)
+    """Build and run the model to its horizon; return it. Mesa's DataCollector stays empty: the
+    model's own series hold every variable it would collect."""
+    model = ComputeMarketModel(config=cfg, rng=int(seed), months=months, mesa_data=False)
     while model.running:
         model.step()
     return model

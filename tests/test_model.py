@@ -33,6 +33,23 @@ def test_mesa_batch_run_interop():
     assert all(r["Step"] == 24 for r in res)
 
 
+def test_mesa_datacollector_holds_the_models_own_series_or_stays_empty(baseline):
+    """By default Mesa's DataCollector collects the headline series every month, the same values as the
+    model's own series; the runner's models (``mesa_data=False``) skip that copy and leave it empty."""
+    from sim.model import MESA_REPORTERS
+    from sim.runner import simulate
+    m = ComputeMarketModel(config=baseline, rng=4, months=12)
+    for _ in range(12):
+        m.step()
+    frame = m.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 12
+    for key in MESA_REPORTERS:
+        assert frame[key].tolist() == pytest.approx(m.series[key], nan_ok=True)
+    quiet = simulate(baseline, 4, months=12)
+    assert quiet.datacollector.get_model_vars_dataframe().empty
+    assert quiet.series["spot_price"] == m.series["spot_price"]
+
+
 def test_no_code_path_names_a_scenario():
     """Emergence, not scripts: no model code branches on a scenario's name.
 
