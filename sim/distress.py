@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final, TYPE_CHECKING
 
 from sim.economics import contract_damages, creditor_recoveries, operating_value, residual_to_stakes
+from sim.ledger import bucket
 from sim.positions import contract_months_left
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +44,7 @@ class Stats:
 
 def _note_loss(m: "ComputeMarketModel", victim: str, culprit: str, amount: float) -> None:
     if amount > 1e-9:
-        m.stats.counterparty_losses.setdefault(victim, []).append((m.tick, culprit, amount))
+        bucket(m.stats.counterparty_losses, victim).append((m.tick, culprit, amount))
 
 
 def _trigger_of(m: "ComputeMarketModel", uid: str) -> str:
@@ -68,7 +69,7 @@ def resolve(m: "ComputeMarketModel") -> None:
         progressed = False
         owed: dict[str, list[tuple[str, float, str]]] = {}
         for payer, payee, amt, kind in unpaid:
-            owed.setdefault(payer, []).append((payee, amt, kind))
+            bucket(owed, payer).append((payee, amt, kind))
         unpaid.clear()
         for uid, debts in owed.items():
             firm = m.firms_by_id[uid]
@@ -225,7 +226,7 @@ def merge_lab(m, target, acquirer, price: float, debts) -> None:
     m.contracts_lab[target.uid] = []
     for l in m.loans.pop(target.uid, []):
         l.borrower = acquirer.uid
-        m.loans.setdefault(acquirer.uid, []).append(l)
+        bucket(m.loans, acquirer.uid).append(l)
         m.touch(l)
     target._debt = None
     acquirer.take_own_clusters(target)
@@ -259,7 +260,7 @@ def _resolve_cloud(m, cloud, debts, total: float) -> bool:
                     rate=rate, maturity=m.tick + 36)
         loan.amort = loan.principal / 36
         m.book.add("loan", loan)
-        m.loans.setdefault(cloud.uid, []).append(loan)
+        bucket(m.loans, cloud.uid).append(loan)
         m.ledger.pay(fin.uid, cloud.uid, loan.principal, "rescue_loan", loan.id)
         m.log_event("rescue_loan", cloud.uid, fin.uid, loan.principal, 0.0, f"{rate:.1%}")
         _settle(m, cloud, debts)

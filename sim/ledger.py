@@ -14,7 +14,7 @@ The book holds typed records with explicit, checked status transitions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Final, Iterable
+from typing import Callable, Final, Hashable, Iterable, TypeVar
 
 EXTERNAL_SECTORS: Final = (
     "consumers",        # buyers of AI services (lab revenue)
@@ -28,6 +28,19 @@ EXTERNAL_SECTORS: Final = (
 )
 
 EPS: Final = 1e-9
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def bucket(groups: dict[K, list[V]], key: K) -> list[V]:
+    """``groups[key]``, a new empty list there first if there is none: ``dict.setdefault(key, [])``
+    without building a list on every call (and, compiled, without a KeyError raised and cleared)."""
+    items = groups.get(key)
+    if items is None:
+        items = groups[key] = []
+    return items
 
 
 class Ledger:

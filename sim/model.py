@@ -28,7 +28,7 @@ from sim.config import ScenarioConfig, load_scenario
 from sim.economics import (bills_covered, capitalised_principal, demand_shares, dilute_stakes, full_cost_per_gw_month,
                            hhi, logistic_step, monthly_rate, months_to_online, project_bill_split, refit_pays,
                            take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
-from sim.ledger import Book, Contract, Ledger, Loan, Project, Record, Stake
+from sim.ledger import Book, Contract, Ledger, Loan, Project, Record, Stake, bucket
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS, contract_months_left
@@ -214,7 +214,7 @@ class ComputeMarketModel(mesa.Model):
                             maturity=self.horizon + 120)
                 loan.amort = 0.0   # corporate bonds: interest only, rolled over beyond the horizon
                 self.book.add("loan", loan)
-                self.loans.setdefault(c.uid, []).append(loan)
+                bucket(self.loans, c.uid).append(loan)
             c.refresh_fleet()
             left = c.p.initial_pipeline_gw
             sponsor_equity = 0.0   # the cloud's own share of what its projects under construction still cost
@@ -277,7 +277,7 @@ class ComputeMarketModel(mesa.Model):
         if pr.status not in PIPELINE:
             return
         self.projects.append(pr)
-        self._projects_by_cloud.setdefault(pr.cloud, []).append(pr)
+        bucket(self._projects_by_cloud, pr.cloud).append(pr)
         c = self.clouds_by_id.get(pr.cloud)
         if c is not None:
             c.project_indexed(pr)
@@ -355,7 +355,7 @@ class ComputeMarketModel(mesa.Model):
             if rec.status != "held":        # converted, written off or transferred: rebuilt at the next read
                 self._held_stakes = None
             elif held is not None and len(rec.history) < 2:   # just taken: last in the order of taking
-                held.setdefault(rec.investor, []).append(rec)
+                bucket(held, rec.investor).append(rec)
 
     @staticmethod
     def _position_stage(pr: Project, status: str) -> int:
@@ -410,7 +410,7 @@ class ComputeMarketModel(mesa.Model):
             fresh: dict[str, list[Stake]] = {}
             for s in self.stakes:
                 if s.status == "held":
-                    fresh.setdefault(s.investor, []).append(s)
+                    bucket(fresh, s.investor).append(s)
             if held is not None and (held.keys() != fresh.keys()
                                      or any(list(map(id, held[k])) != list(map(id, v)) for k, v in fresh.items())):
                 raise AssertionError(f"stale index of held stakes: {held} != {fresh}")
@@ -794,7 +794,7 @@ class ComputeMarketModel(mesa.Model):
         by_lender: dict[str, list[Loan]] = {}
         for l in loans:
             if l.status == "active":
-                by_lender.setdefault(l.lender, []).append(l)
+                bucket(by_lender, l.lender).append(l)
         return by_lender
 
     def _retire_blocks(self) -> None:
@@ -907,7 +907,7 @@ class ComputeMarketModel(mesa.Model):
         prices, pds = [b[3] for b in bidders], [b[4] for b in bidders]
         tranches: dict[str, list[int]] = {}   # cloud -> its bids' indices
         for j, c in enumerate(clouds):
-            tranches.setdefault(c.uid, []).append(j)
+            bucket(tranches, c.uid).append(j)
         bid_price = []
         for lab, _ in reqs:   # vertically integrated share goes to the affiliated cloud
             row = list(prices)
@@ -1204,7 +1204,7 @@ class ComputeMarketModel(mesa.Model):
                     guarantor=self.chipmaker.uid if g_share > 0 else "", guaranteed_share=g_share,
                     amort_from=self.tick + grace)
         self.book.add("loan", loan)
-        self.loans.setdefault(c.uid, []).append(loan)
+        bucket(self.loans, c.uid).append(loan)
         into_fund = pr is not None and c.project_finance
         ask = capitalised_principal(debt, rate, grace) if into_fund else debt
         loan.principal = self.ledger.pay(fin.uid, c.fund_account if into_fund else c.uid, ask, "loan_drawdown", loan.id)
@@ -1247,7 +1247,7 @@ class ComputeMarketModel(mesa.Model):
         capex_by_cloud = self.monthly["capex_by_cloud"]   # chips + construction paid this month, per cloud
         for pr, gw, price, supplier in due:
             if pr.status == "construction":
-                bills.setdefault((pr.cloud, supplier), []).append((pr, gw, price))
+                bucket(bills, (pr.cloud, supplier)).append((pr, gw, price))
         for (cloud_uid, supplier), items in bills.items():   # one invoice per cloud and supplier per month
             paid = self._pay_project_bills(self.clouds_by_id[cloud_uid], [(pr, gw * price) for pr, gw, price in items],
                                            supplier, "chip_purchase")
@@ -1274,7 +1274,7 @@ class ComputeMarketModel(mesa.Model):
             if pr.status == "construction":
                 in_construction.append(pr)
                 if pr.financed and pr.build_left > 0:
-                    building.setdefault(pr.cloud, []).append(pr)
+                    bucket(building, pr.cloud).append(pr)
         for cloud_uid, prs in building.items():   # one payment per cloud; projects advance in filing order
             spends = []
             for pr in prs:
@@ -1362,12 +1362,12 @@ class ComputeMarketModel(mesa.Model):
             return orders
         by_cloud: dict[str, list[ChipOrder]] = {}
         for o in orders:
-            by_cloud.setdefault(o.cloud, []).append(o)
+            bucket(by_cloud, o.cloud).append(o)
         cids = list(by_cloud)
         req = np.array([sum([o.remaining for o in by_cloud[c]], 0.0) for c in cids])
         prio = np.array([c in partners for c in cids])
         alloc = allocate_chips(req, output_gw, prio, policy)
-        arriving = self.deliveries.setdefault(arrives, [])
+        arriving = bucket(self.deliveries, arrives)
         for cid, a in zip(cids, alloc.tolist()):
             for o in by_cloud[cid]:
                 if a <= 1e-12:
