@@ -27,6 +27,11 @@ class Lab(Firm):
     def __init__(self, model, uid: str, p: LabParams):
         super().__init__(model, uid, p.name)
         self.p = p
+        # parameters read several times a month, typed copies (as agents.cloud.Cloud's)
+        self.min_runway_months: float = p.min_runway_months
+        self.training_share: float = p.training_share
+        self.wtp_multiple: float = p.wtp_multiple
+        self.training_cash_share: float = p.training_cash_share
         self.quality = p.initial_quality
         self.weight = 1.0                 # user base; acquisitions add the target's
         # owned capacity (effective GW) and its blocks, (month online, EGW) oldest first: changed only by the
@@ -106,7 +111,7 @@ class Lab(Firm):
     def plan_serving(self) -> None:
         """Split its compute between inference (up to demand) and training; the rest is idle."""
         have = self.have_egw = self.own_egw + self.contracted_egw()
-        demand, share = self.demand_egw, self.p.training_share
+        demand, share = self.demand_egw, self.training_share
         want = demand / (1.0 - share)
         lacks = want > have
         # (two-way minima and maxima here are conditionals, min(a, b) as `b if b < a else a`: the same value as
@@ -136,10 +141,10 @@ class Lab(Firm):
         it wants: revenue per EGW x ``wtp_multiple``, rising by half the share it lacks (a lab short of
         compute pays up to keep its users and its place in the race), scaled down when its runway is
         below ``min_runway_months`` (prudence); never below revenue per EGW, never above the cap."""
-        min_runway = self.p.min_runway_months
+        min_runway = self.min_runway_months
         prudence = self.runway_months() / (1.0 if min_runway < 1.0 else min_runway)
         prudence = 1.0 if 1.0 < prudence else prudence
-        premium = (self.p.wtp_multiple * (1.0 + 0.5 * short) - 1.0) * prudence
+        premium = (self.wtp_multiple * (1.0 + 0.5 * short) - 1.0) * prudence
         price = revenue_per_egw * (1.0 + (0.0 if premium < 0.0 else premium))
         return cap if cap < price else price
 
@@ -172,11 +177,11 @@ class Lab(Firm):
         and Character from pre-training [cal: Acquisition-like exits]).
         """
         short = self.train_short_egw
-        if short <= 1e-9 or self.p.training_cash_share <= 0:
+        if short <= 1e-9 or self.training_cash_share <= 0:
             return 0.0, 0.0
         price = self.strategic_price(short / (short + self.train_egw), revenue_per_egw, cap)
-        free_cash = self.cash_busd - self.p.min_runway_months * self.burn_busd
-        return training_spot_bid(short, price, free_cash, self.p.training_cash_share)
+        free_cash = self.cash_busd - self.min_runway_months * self.burn_busd
+        return training_spot_bid(short, price, free_cash, self.training_cash_share)
 
     # ---------------------------------------------------------------- planning
     def growth_estimate(self) -> float:
@@ -240,9 +245,9 @@ class Lab(Firm):
 
     def funding_need(self) -> float:
         """Cash it wants to raise now: enough for twice its minimum runway, if the runway is short."""
-        if self.burn_busd <= 1e-9 or self.runway_months() >= self.p.min_runway_months:
+        if self.burn_busd <= 1e-9 or self.runway_months() >= self.min_runway_months:
             return 0.0
-        return 2.0 * self.p.min_runway_months * self.burn_busd - self.cash_busd
+        return 2.0 * self.min_runway_months * self.burn_busd - self.cash_busd
 
     # ---------------------------------------------------------------- training
     def train(self, stall: float, z: float = 0.0) -> None:

@@ -139,7 +139,7 @@ def _resolve_lab(m, lab, debts, total: float) -> bool:
     # 1. rescue round at a distressed valuation. Outside investors fund a plan, not the next payroll: the
     # round must buy the lab the runway its board plans for (``min_runway_months`` of burn, what a normal
     # round aims to keep). A lab worth too little to raise that is sold or defaults.
-    need = total + lab.p.min_runway_months * lab.burn_busd - lab.cash_busd
+    need = total + lab.min_runway_months * lab.burn_busd - lab.cash_busd
     val = fin.valuation(12.0 * lab.revenue_busd, lab.revenue_growth()) * DISTRESS_DISCOUNT
     if fin.will_lend(False) and need <= min(0.4 * val, fin.lending_budget()):
         m._equity(lab, fin.uid, max(need, 0.0) + 1e-6, "rescue_round", valuation=val)

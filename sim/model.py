@@ -92,6 +92,8 @@ class ComputeMarketModel(mesa.Model):
         self.build_busd_per_gw: float = tech.shell_capex_busd_per_gw + tech.other_capex_busd_per_gw   # shell, fit-out
         self.refit_busd_per_gw: float = tech.other_capex_busd_per_gw   # a refit: networking and installation
         self.build_months: int = tech.build_months
+        self.opex_busd_per_gw_month: float = tech.opex_busd_per_gw_month   # power and operations
+        self.useful_life_months: int = tech.useful_life_months   # an accelerator's life
         self.tick = 0
         y, m = [int(x) for x in cfg.meta.start.split("-")]
         self._start_ym = y * 12 + (m - 1)
@@ -142,7 +144,7 @@ class ComputeMarketModel(mesa.Model):
         self.regulators: dict[str, Regulator] = {uid: Regulator(self, uid, p) for uid, p in cfg.regulators.items()}
         self.labs_by_id = {a.uid: a for a in self.labs}
         self.clouds_by_id = {a.uid: a for a in self.clouds}
-        self.firms_by_id: dict[str, Any] = {**self.labs_by_id, **self.clouds_by_id,
+        self.firms_by_id: dict[str, Firm] = {**self.labs_by_id, **self.clouds_by_id,
                                             "chipmaker": self.chipmaker, "financier": self.financier}
 
     def _init_state(self) -> None:
@@ -612,10 +614,10 @@ class ComputeMarketModel(mesa.Model):
             lab.revenue_hist.append(rev)
         self._settle_spot(res, labs, bought, sold_by)   # ... before the month's spot bill is due
         for c in clouds:   # capacity a hyperscaler holds back trains its own lab (alive: Cloud.spot_offer)
-            if c.hoarded_egw > 0 and c.p.hosts_lab is not None:   # (only a hosting cloud hoards)
-                lab = self.labs_by_id[c.p.hosts_lab]
+            if c.hoarded_egw > 0 and c.hosts_lab is not None:   # (only a hosting cloud hoards)
+                lab = self.labs_by_id[c.hosts_lab]
                 lab.train_egw += c.hoarded_egw
-                lab.pay_operating(c.uid, c.hoarded_egw * tech.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
+                lab.pay_operating(c.uid, c.hoarded_egw * self.opex_busd_per_gw_month / c.fleet_efficiency, "hosted_compute")
         op_egw = sum([c.fleet_egw for c in clouds], 0.0) + sum([l.own_egw for l in labs], 0.0)
         m = self.monthly
         m["operational_egw"] = op_egw
@@ -628,7 +630,7 @@ class ComputeMarketModel(mesa.Model):
                    cap: float) -> tuple[list[Any], list[float], list[float]]:
         """The sell side of the spot book: clouds' uncontracted idle capacity at their asks, then labs'
         idle compute, which resellers offer below the going rate."""
-        opex = self.cfg.technology.opex_busd_per_gw_month
+        opex = self.opex_busd_per_gw_month
         sellers, ask_p, ask_q = [], [], []
         for c in clouds:
             a, q = c.spot_offer(opex / c.fleet_efficiency, cap)
@@ -697,20 +699,20 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 3. settlement
     def phase_settlement(self) -> None:
         """Take-or-pay contract payments, debt service, operating costs, other business, depreciation."""
-        t, tech = self.tick, self.cfg.technology
+        t = self.tick
         clouds_by_id = self.clouds_by_id
         for lab in self.alive_labs():
             for cloud_uid, due in self._offtake_dues(lab).items():   # one payment per cloud per month
                 paid = lab.pay_operating(cloud_uid, due, "offtake_payment")
                 clouds_by_id[cloud_uid].revenue_busd += paid
             lab.pay_operating("staff", lab.p.other_costs_busd_per_month, "operating_cost")
-            lab.pay_operating("power", lab.own_egw * tech.opex_busd_per_gw_month, "power")
+            lab.pay_operating("power", lab.own_egw * self.opex_busd_per_gw_month, "power")
         for c in self.clouds:
             if not c.alive:
                 continue
-            if c.p.other_business_busd_per_month > 0:
-                self.ledger.pay("other_business", c.uid, c.p.other_business_busd_per_month, "other_business_cash_flow")
-            c.pay("power", c.fleet_gw * tech.opex_busd_per_gw_month, "power")
+            if c.other_business_busd_per_month > 0:
+                self.ledger.pay("other_business", c.uid, c.other_business_busd_per_month, "other_business_cash_flow")
+            c.pay("power", c.fleet_gw * self.opex_busd_per_gw_month, "power")
         self.chipmaker.pay("staff", self.cfg.chipmaker.rd_busd_per_month, "operating_cost")
         for uid, loans in list(self.loans.items()):
             firm = self.firms_by_id[uid]
@@ -798,7 +800,7 @@ class ComputeMarketModel(mesa.Model):
         return by_lender
 
     def _retire_blocks(self) -> None:
-        t, life = self.tick, self.cfg.technology.useful_life_months
+        t, life = self.tick, self.useful_life_months
         for c in self.clouds:
             if t - c.oldest_online < life:
                 continue
@@ -937,7 +939,7 @@ class ComputeMarketModel(mesa.Model):
 
     def _affiliated_cloud(self, lab: Lab) -> Cloud | None:
         for c in self.clouds:
-            if c.p.hosts_lab == lab.uid and c.alive:
+            if c.hosts_lab == lab.uid and c.alive:
                 return c
         return None
 
@@ -1118,7 +1120,7 @@ class ComputeMarketModel(mesa.Model):
                 debt = min(debt_needed, self.cfg.financier.max_ltv * capex if c.p.kind != "hyperscaler" else debt_needed)
                 ig = c.p.kind == "hyperscaler"
                 if debt < debt_needed - 1e-9 or debt > budget or not fin.will_lend(ig) \
-                        or c.leverage() > c.p.max_leverage:
+                        or c.leverage() > c.max_leverage:
                     if t - pr.stage_due > 12:   # no money for a year: the project is shelved
                         self.book.move(pr, "withdrawn")
                         self._project_ended(pr)
@@ -1177,7 +1179,7 @@ class ComputeMarketModel(mesa.Model):
             if c.p.kind != "hyperscaler" or not fin.will_lend(True):
                 continue
             short = c.treasury_shortfall_busd()
-            if short > 0.5 and budget > 0.5 and c.leverage() < c.p.max_leverage:
+            if short > 0.5 and budget > 0.5 and c.leverage() < c.max_leverage:
                 rate = fin.rate_for(c.leverage(), 0.0, 0.0)
                 loan = self._lend(c, min(short, budget), rate, None, 0.0)
                 budget -= loan.principal
