@@ -126,7 +126,7 @@ class Cloud(Firm):
         pipeline (what is built, paid for and owed stays the same), so a cached position keeps its other
         sums and has that one recomputed, instead of a whole fresh pass at the next read."""
         if self._pos is not None:
-            self._pos = self._pos._replace(free_pipeline_gw=free_pipeline_gw(self.world.projects_of(self.uid)))
+            self._pos = self._pos.with_free_pipeline(free_pipeline_gw(self.world.projects_of(self.uid)))
 
     def _build_costs(self) -> tuple[float, int, float]:
         """(shell and fit-out $B per GW, build months, a refit's networking and installation $B per GW):

@@ -146,76 +146,155 @@ class IllegalTransition(Exception):
     """A record was moved to a status its life cycle does not allow."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Record:
+    """What every record has. The records write out their ``__init__`` (``init=False``): the compiled
+    build (sim/native.py) would run the dataclass's generated one in the interpreter, ~12,000
+    instructions a record, against a few hundred compiled."""
+
     id: str
     status: str
-    history: list[tuple[int, str]] = field(default_factory=list, repr=False)
+    history: list[tuple[int, str]] = field(repr=False)   # (tick, status) of every move
+
+    def __init__(self, id: str, status: str) -> None:
+        self.history = []
+        self.id = id
+        self.status = status
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Contract(Record):
     """An offtake contract: the cloud delivers ``gw`` from ``start``; the lab pays take-or-pay."""
 
-    lab: str = ""
-    cloud: str = ""
-    gw: float = 0.0
-    price: float = 0.0           # $B per GW-month
-    top_share: float = 0.8       # take-or-pay share
-    start: int = 0               # promised delivery tick
-    end: int = 0                 # last tick + 1
-    signed: int = 0
-    delivered_gw: float = 0.0    # capacity actually delivered this month
+    lab: str
+    cloud: str
+    gw: float
+    price: float   # $B per GW-month
+    top_share: float   # take-or-pay share
+    start: int   # promised delivery tick
+    end: int   # last tick + 1
+    signed: int
+    delivered_gw: float   # capacity actually delivered this month
+
+    def __init__(self, id: str, status: str, lab: str = "", cloud: str = "", gw: float = 0.0,
+                 price: float = 0.0, top_share: float = 0.8, start: int = 0, end: int = 0, signed: int = 0,
+                 delivered_gw: float = 0.0) -> None:
+        self.history = []
+        self.id = id
+        self.status = status
+        self.lab = lab
+        self.cloud = cloud
+        self.gw = gw
+        self.price = price
+        self.top_share = top_share
+        self.start = start
+        self.end = end
+        self.signed = signed
+        self.delivered_gw = delivered_gw
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Loan(Record):
     """A loan from the financier (or a bought-in position) to a firm."""
 
-    lender: str = ""
-    borrower: str = ""
-    principal: float = 0.0       # outstanding, $B
-    rate: float = 0.0            # annual
-    maturity: int = 0            # tick of final repayment
-    amort: float = 0.0           # principal repaid per month
-    amort_from: int = 0          # first tick principal is due (construction loans: interest only while building)
-    arrears: float = 0.0         # principal that fell due this month unpaid (part of ``principal``): paid late or claimed at a default
-    project: str = ""
-    guarantor: str = ""
-    guaranteed_share: float = 0.0
+    lender: str
+    borrower: str
+    principal: float   # outstanding, $B
+    rate: float   # annual
+    maturity: int   # tick of final repayment
+    amort: float   # principal repaid per month
+    amort_from: int   # first tick principal is due (construction loans: interest only while building)
+    arrears: float   # principal that fell due this month unpaid (part of ``principal``): paid late or claimed at a default
+    project: str
+    guarantor: str
+    guaranteed_share: float
+
+    def __init__(self, id: str, status: str, lender: str = "", borrower: str = "", principal: float = 0.0,
+                 rate: float = 0.0, maturity: int = 0, amort: float = 0.0, amort_from: int = 0,
+                 arrears: float = 0.0, project: str = "", guarantor: str = "", guaranteed_share: float = 0.0) -> None:
+        self.history = []
+        self.id = id
+        self.status = status
+        self.lender = lender
+        self.borrower = borrower
+        self.principal = principal
+        self.rate = rate
+        self.maturity = maturity
+        self.amort = amort
+        self.amort_from = amort_from
+        self.arrears = arrears
+        self.project = project
+        self.guarantor = guarantor
+        self.guaranteed_share = guaranteed_share
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Stake(Record):
     """An equity stake of an investor in a lab (vendor financing or a round)."""
 
-    investor: str = ""
-    firm: str = ""
-    invested: float = 0.0
-    share: float = 0.0
+    investor: str
+    firm: str
+    invested: float
+    share: float
+
+    def __init__(self, id: str, status: str, investor: str = "", firm: str = "", invested: float = 0.0,
+                 share: float = 0.0) -> None:
+        self.history = []
+        self.id = id
+        self.status = status
+        self.investor = investor
+        self.firm = firm
+        self.invested = invested
+        self.share = share
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Project(Record):
     """A data-centre project moving through permitting, construction and operation."""
 
-    cloud: str = ""
-    regulator: str = ""
-    gw: float = 0.0
-    contract: str = ""           # offtake contract behind it ("" = on spec)
-    announced: int = 0
-    stage_due: int = 0           # tick the current stage can end
-    chips_ordered: float = 0.0
-    chips_delivered: float = 0.0
-    build_left: int = 0
-    capex_busd: float = 0.0      # book value (cost), depreciated when operational
-    efficiency: float = 1.0      # effective compute per GW of its chip vintage
-    online: int = -1
-    litigated: bool = False
-    financed: bool = False
-    fund_busd: float = 0.0       # its loan's proceeds not yet spent, held in its cloud's construction fund
-    debt_share: float = 0.0      # share of each of its bills its construction fund pays (loan / budget)
-    refit: bool = False          # new chips and networking in a shell already built (no shell to pay or permit)
+    cloud: str
+    regulator: str
+    gw: float
+    contract: str   # offtake contract behind it ("" = on spec)
+    announced: int
+    stage_due: int   # tick the current stage can end
+    chips_ordered: float
+    chips_delivered: float
+    build_left: int
+    capex_busd: float   # book value (cost), depreciated when operational
+    efficiency: float   # effective compute per GW of its chip vintage
+    online: int
+    litigated: bool
+    financed: bool
+    fund_busd: float   # its loan's proceeds not yet spent, held in its cloud's construction fund
+    debt_share: float   # share of each of its bills its construction fund pays (loan / budget)
+    refit: bool   # new chips and networking in a shell already built (no shell to pay or permit)
+
+    def __init__(self, id: str, status: str, cloud: str = "", regulator: str = "", gw: float = 0.0,
+                 contract: str = "", announced: int = 0, stage_due: int = 0, chips_ordered: float = 0.0,
+                 chips_delivered: float = 0.0, build_left: int = 0, capex_busd: float = 0.0,
+                 efficiency: float = 1.0, online: int = -1, litigated: bool = False, financed: bool = False,
+                 fund_busd: float = 0.0, debt_share: float = 0.0, refit: bool = False) -> None:
+        self.history = []
+        self.id = id
+        self.status = status
+        self.cloud = cloud
+        self.regulator = regulator
+        self.gw = gw
+        self.contract = contract
+        self.announced = announced
+        self.stage_due = stage_due
+        self.chips_ordered = chips_ordered
+        self.chips_delivered = chips_delivered
+        self.build_left = build_left
+        self.capex_busd = capex_busd
+        self.efficiency = efficiency
+        self.online = online
+        self.litigated = litigated
+        self.financed = financed
+        self.fund_busd = fund_busd
+        self.debt_share = debt_share
+        self.refit = refit
 
 
 class Book:

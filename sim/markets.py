@@ -20,13 +20,23 @@ from typing import Sequence
 import numpy as np
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False)
 class SpotResult:
+    """A month's spot clearing (not changed once made; ``__init__`` written out, as sim.ledger.Record's,
+    so the compiled build makes one natively)."""
+
     price: float            # uniform clearing price, $B per EGW-month
     sold: np.ndarray        # quantity sold by each seller (input order), EGW
     bought: np.ndarray      # quantity bought by each buyer (input order), EGW
     traded: float           # total quantity traded, EGW
     unmet: float            # bid quantity not filled, EGW
+
+    def __init__(self, price: float, sold: np.ndarray, bought: np.ndarray, traded: float, unmet: float) -> None:
+        self.price = price
+        self.sold = sold
+        self.bought = bought
+        self.traded = traded
+        self.unmet = unmet
 
 
 def clear_spot(ask_price: Sequence[float], ask_qty: Sequence[float], bid_price: Sequence[float],

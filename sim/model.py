@@ -45,12 +45,20 @@ FREE_NOW_MIN_GW: Final = 0.5   # free capacity a cloud offers for immediate deli
 MIN_TRANCHE_GW: Final = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class ChipOrder:
+    """An order in the chip book (``__init__`` written out, as sim.ledger.Record's: compiled, natively)."""
+
     project: Project
     cloud: str
     remaining: float      # GW not yet allocated
     price: float          # $B per GW, fixed at order
+
+    def __init__(self, project: Project, cloud: str, remaining: float, price: float) -> None:
+        self.project = project
+        self.cloud = cloud
+        self.remaining = remaining
+        self.price = price
 
 
 def latest_value(model: ComputeMarketModel, key: str) -> float:

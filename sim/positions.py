@@ -16,7 +16,8 @@ to buy, priced at the call, so a reprice never invalidates a position.
 
 from __future__ import annotations
 
-from typing import Final, Iterable, NamedTuple
+from dataclasses import dataclass
+from typing import Final, Iterable
 
 from sim.ledger import Contract, Loan, Project
 
@@ -24,17 +25,43 @@ PIPELINE: Final = ("announced", "permitting", "interconnection", "construction")
 OPEN_CONTRACT: Final = ("signed", "active")
 
 
-class Position(NamedTuple):
-    """Aggregates of one cloud's pipeline projects (GW and $B). Immutable: a cached position is shared."""
+@dataclass(slots=True, init=False)
+class Position:
+    """Aggregates of one cloud's pipeline projects (GW and $B). Never changed once made: a cached position
+    is shared (``with_free_pipeline`` makes a new one). A class with a written-out ``__init__``, not a
+    NamedTuple: the compiled build (sim/native.py) makes one natively instead of running the tuple's
+    generated constructor in the interpreter."""
 
-    pipeline_gw: float = 0.0          # projects announced .. under construction
-    free_pipeline_gw: float = 0.0     # pipeline not yet tied to a contract (built on spec)
-    construction_cost_busd: float = 0.0   # cost basis of projects under construction (an asset)
-    shell_left_busd: float = 0.0      # shell and fit-out the whole pipeline still has to pay for
-    chips_left_gw: float = 0.0        # chips the whole pipeline still has to buy
-    fin_shell_left_busd: float = 0.0  # the same two, financed projects under construction only
-    fin_chips_left_gw: float = 0.0
-    fin_shell_3m_busd: float = 0.0    # construction instalments of financed projects over the next 3 months
+    pipeline_gw: float          # projects announced .. under construction
+    free_pipeline_gw: float     # pipeline not yet tied to a contract (built on spec)
+    construction_cost_busd: float   # cost basis of projects under construction (an asset)
+    shell_left_busd: float      # shell and fit-out the whole pipeline still has to pay for
+    chips_left_gw: float        # chips the whole pipeline still has to buy
+    fin_shell_left_busd: float  # the same two, financed projects under construction only
+    fin_chips_left_gw: float
+    fin_shell_3m_busd: float    # construction instalments of financed projects over the next 3 months
+
+    def __init__(self, pipeline_gw: float = 0.0, free_pipeline_gw: float = 0.0, construction_cost_busd: float = 0.0,
+                 shell_left_busd: float = 0.0, chips_left_gw: float = 0.0, fin_shell_left_busd: float = 0.0,
+                 fin_chips_left_gw: float = 0.0, fin_shell_3m_busd: float = 0.0) -> None:
+        self.pipeline_gw = pipeline_gw
+        self.free_pipeline_gw = free_pipeline_gw
+        self.construction_cost_busd = construction_cost_busd
+        self.shell_left_busd = shell_left_busd
+        self.chips_left_gw = chips_left_gw
+        self.fin_shell_left_busd = fin_shell_left_busd
+        self.fin_chips_left_gw = fin_chips_left_gw
+        self.fin_shell_3m_busd = fin_shell_3m_busd
+
+    def values(self) -> tuple[float, float, float, float, float, float, float, float]:
+        """The eight aggregates, in field order."""
+        return (self.pipeline_gw, self.free_pipeline_gw, self.construction_cost_busd, self.shell_left_busd,
+                self.chips_left_gw, self.fin_shell_left_busd, self.fin_chips_left_gw, self.fin_shell_3m_busd)
+
+    def with_free_pipeline(self, free_pipeline_gw: float) -> Position:
+        """The same position with its free pipeline replaced."""
+        return Position(self.pipeline_gw, free_pipeline_gw, self.construction_cost_busd, self.shell_left_busd,
+                        self.chips_left_gw, self.fin_shell_left_busd, self.fin_chips_left_gw, self.fin_shell_3m_busd)
 
     def capex_left(self, chip_price: float) -> float:
         """What the pipeline still has to pay for at ``chip_price`` ($B per GW)."""
@@ -85,7 +112,7 @@ def compute_position(projects: Iterable[Project], shell_per_gw: float, build_mon
     if start is None:
         pipe = free = cost = shell_left = chips_left = f_shell = f_chips = f_shell3 = 0.0
     else:
-        pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3 = start
+        pipe, free, cost, shell_left, chips_left, f_shell, f_chips, f_shell3 = start.values()
     per_month = shell_per_gw / build_months
     refit_per_month = refit_per_gw / REFIT_MONTHS
     for pr in projects:   # the hottest loop of the model: remaining_shell_and_chips inlined, no calls
@@ -138,4 +165,4 @@ def outstanding_debt(loans: Iterable[Loan]) -> float:
 
 def positions_close(a: Position, b: Position, rel: float = 1e-9) -> bool:
     """Equal up to rounding (a cached position against a fresh one)."""
-    return all(abs(x - y) <= rel * max(1.0, abs(x), abs(y)) for x, y in zip(a, b))
+    return all(abs(x - y) <= rel * max(1.0, abs(x), abs(y)) for x, y in zip(a.values(), b.values()))

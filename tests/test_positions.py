@@ -63,7 +63,7 @@ def test_free_pipeline_refreshed_alone_equals_a_fresh_pass():
     ]
     before = compute_position(projects, SHELL, BUILD)
     projects[0].contract = "C9"
-    after = before._replace(free_pipeline_gw=free_pipeline_gw(projects))
+    after = before.with_free_pipeline(free_pipeline_gw(projects))
     assert after == compute_position(projects, SHELL, BUILD)               # bit for bit
     assert after.free_pipeline_gw == 1.3 + 0.1
 
