@@ -21,6 +21,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from sim.model import EVENT_COLUMNS
+
 LABELS = ["label_glut", "label_scarcity", "label_cascade", "label_consolidation"]
 KEY_OUTCOMES = ["peak_spot_price", "trough_spot_price", "months_glut", "months_scarcity", "gw_operational_end",
                 "cumulative_capex_busd", "stranded_gw", "labs_surviving", "n_defaults", "n_acquisitions",
@@ -87,6 +89,8 @@ OUTCOME_DOCS: dict[str, tuple[str, str]] = {
                          "rationing)."),
 }
 OUTCOMES = list(OUTCOME_DOCS)   # the columns of a run's outcomes, labels first
+COUNTED_EVENTS = frozenset({"default", "acquisition", "construction_start", "moratorium"})
+"""The kinds of event the outcomes and labels count (compute_outcomes reads only these)."""
 
 
 def outcome_unit(name: str) -> str:
@@ -172,7 +176,11 @@ def compute_labels(series: Mapping[str, Sequence[float]], events: Sequence[Mappi
 def compute_outcomes(model) -> dict[str, Any]:
     """Every outcome of OUTCOMES (units and definitions in OUTCOME_DOCS) for a model that has run (pure over its
     series, events and stats)."""
-    s, ev, th = model.series, model.event_log, model.cfg.labels
+    s, th = model.series, model.cfg.labels
+    # the events the outcomes count, as dicts (the model keeps its log as rows: making a dict of every
+    # event would cost more than the rest of this function)
+    kind = EVENT_COLUMNS.index("kind")
+    ev = [dict(zip(EVENT_COLUMNS, row)) for row in model.event_rows if row[kind] in COUNTED_EVENTS]
     out: dict[str, Any] = dict(compute_labels(s, ev, th, model.initial_hhi))
     if not s:
         return {k: out.get(k, float("nan")) for k in OUTCOMES}

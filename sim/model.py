@@ -42,6 +42,9 @@ LAB_RESALE_DISCOUNT: Final = 0.7   # labs offer idle compute at this share of la
 USER_PRICE_SPEED: Final = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE: Final = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 FREE_NOW_MIN_GW: Final = 0.5   # free capacity a cloud offers for immediate delivery only above this; slivers go to spot
+EVENT_COLUMNS: Final = ("tick", "date", "kind", "party", "counterparty", "amount_busd", "gw", "detail")
+"""The fields of an event, in the order of a row of ``ComputeMarketModel.event_rows``."""
+EventRow = tuple[int, str, str, str, str, float, float, str]
 MIN_TRANCHE_GW: Final = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 
 
@@ -107,7 +110,10 @@ class ComputeMarketModel(mesa.Model):
         self._start_ym = y * 12 + (m - 1)
         self.ledger = Ledger([SPOT_EXCHANGE])
         self.book = Book()
-        self.event_log: list[dict] = []
+        self.event_rows: list[EventRow] = []   # the event log, one tuple of EVENT_COLUMNS an event, in order
+        self._event_dicts: list[dict[str, Any]] = []   # event_log: the rows as dicts, made when first read
+        self._event_tick = -1   # the month of the last event, and its date: a month's events share one
+        self._event_day = ""
         self.series: dict[str, list[float]] = {}
         self.agent_series: dict[tuple[str, str], list[float]] = {}
         self.stats = distress.Stats()
@@ -436,8 +442,8 @@ class ComputeMarketModel(mesa.Model):
 
     @property
     def date(self) -> str:
-        ym = self._start_ym + self.tick
-        return f"{ym // 12:04d}-{ym % 12 + 1:02d}"
+        ym = self._start_ym + self.tick   # (as f"{y:04d}-{m:02d}" for a year >= 0: format() costs 20 times more compiled)
+        return str(ym // 12).zfill(4) + "-" + str(ym % 12 + 1).zfill(2)
 
     def alive_labs(self) -> list[Lab]:
         return [l for l in self.labs if l.alive]
@@ -446,16 +452,21 @@ class ComputeMarketModel(mesa.Model):
         return [c for c in self.clouds if c.alive]
 
     # ================================================================== events and unpaid obligations
-    _event_date: tuple[int, str] = (-1, "")   # (tick, date) of the last event: a month's events share one date
-
     def log_event(self, kind: str, party: str, counterparty: str = "", amount_busd: float = 0.0, gw: float = 0.0,
                   detail: str = "") -> None:
-        t, (memo_tick, date) = self.tick, self._event_date
-        if memo_tick != t:   # formatting the date cost more than the rest of the event
-            date = self.date
-            self._event_date = (t, date)
-        self.event_log.append({"tick": t, "date": date, "kind": kind, "party": party, "counterparty": counterparty,
-                               "amount_busd": float(amount_busd), "gw": float(gw), "detail": detail})
+        t = self.tick
+        if self._event_tick != t:
+            self._event_tick, self._event_day = t, self.date
+        self.event_rows.append((t, self._event_day, kind, party, counterparty, float(amount_busd), float(gw), detail))
+
+    @property
+    def event_log(self) -> list[dict[str, Any]]:
+        """The event log, one dict an event (keys EVENT_COLUMNS), in order. Made from ``event_rows`` when read
+        (new events since the last read only): a run keeps tuples, ~10 times cheaper to make than dicts."""
+        rows, made = self.event_rows, self._event_dicts
+        for i in range(len(made), len(rows)):
+            made.append(dict(zip(EVENT_COLUMNS, rows[i])))
+        return made
 
     def record_unpaid(self, payer: Firm, payee: str, amount: float, kind: str) -> None:
         """An obligation went unpaid: the payee bears the shortfall as a loss from the payer."""

@@ -19,9 +19,10 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ScenarioConfig
-from sim.model import ComputeMarketModel
+from sim.model import EVENT_COLUMNS, ComputeMarketModel
 
-EVENT_COLUMNS = ["tick", "date", "kind", "party", "counterparty", "amount_busd", "gw", "detail"]
+EVENT_COLUMNS = list(EVENT_COLUMNS)   # the events table's columns
+
 TS_COLUMNS = ["tick", "date", "variable", "agent", "value"]
 _EVENT_TYPES = {"tick": pa.int32(), "amount_busd": pa.float64(), "gw": pa.float64()}
 """Arrow types of the event columns that are not text."""
@@ -90,10 +91,10 @@ def timeseries_table(model: ComputeMarketModel, every: int = 1) -> pa.Table:
 
 def events_table(model: ComputeMarketModel) -> pa.Table:
     """The event log, one row per event in the order they happened."""
-    log = model.event_log
-    return pa.table({name: pa.array([event[name] for event in log], _EVENT_TYPES.get(name, pa.string()),
+    columns = list(zip(*model.event_rows)) or [()] * len(EVENT_COLUMNS)
+    return pa.table({name: pa.array(column, _EVENT_TYPES.get(name, pa.string()),
                                     from_pandas=True)  # NaN as null, as the batch store keeps it
-                     for name in EVENT_COLUMNS})
+                     for name, column in zip(EVENT_COLUMNS, columns)})
 
 
 def timeseries_frame(model: ComputeMarketModel, every: int = 1) -> pd.DataFrame:

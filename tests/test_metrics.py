@@ -65,3 +65,27 @@ def test_a_world_whose_last_labs_fail_ends_as_concentrated_as_it_was_then():
 
 def test_the_outcome_columns_start_with_the_labels():
     assert OUTCOMES[:len(LABELS)] == LABELS
+
+
+def test_the_outcomes_read_every_kind_of_event_they_count():
+    """compute_outcomes passes on only the events of COUNTED_EVENTS: every kind the metrics compare
+    with must be one of them, or its count would silently be zero."""
+    import re
+    from pathlib import Path
+
+    from sim.metrics import COUNTED_EVENTS
+    source = (Path(__file__).resolve().parent.parent / "sim" / "metrics.py").read_text()
+    compared = set(re.findall(r"""\["kind"\] == "(\w+)\"""", source))
+    assert compared and compared <= COUNTED_EVENTS
+
+
+def test_the_outcomes_equal_those_over_the_whole_event_log(baseline):
+    """The outcomes from the counted events equal the labels computed over every event as dicts."""
+    from sim.metrics import compute_labels
+    from sim.runner import simulate
+    m = simulate(baseline, 11, months=60)
+    out = m.outcomes()
+    full = compute_labels(m.series, m.event_log, m.cfg.labels, m.initial_hhi)
+    assert {k: out[k] for k in LABELS} == full
+    assert out["n_moratoria"] == sum(1 for e in m.event_log if e["kind"] == "moratorium")
+    assert len(m.event_log) == len(m.event_rows) and m.event_log[-1]["tick"] == m.event_rows[-1][0]

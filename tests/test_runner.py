@@ -45,7 +45,7 @@ def test_events_are_the_log_in_order(world):
 
 
 def test_an_empty_event_log_keeps_the_columns(world, monkeypatch):
-    monkeypatch.setattr(world, "event_log", [])
+    monkeypatch.setattr(world, "event_rows", [])
     ev = events_frame(world)
     assert list(ev.columns) == EVENT_COLUMNS and len(ev) == 0 and ev["tick"].dtype == np.int32
 
