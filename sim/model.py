@@ -1015,7 +1015,7 @@ class ComputeMarketModel(mesa.Model):
         self.contracts_lab[lab.uid].append(k)
         self.contracts_cloud[cloud.uid].append(k)
         self.log_event("contract_signed", lab.uid, cloud.uid, gw * price * (end - start), gw,
-                       f"{k.id} {gw:.2f} GW at {price:.2f}/GW-month, start {start}")
+                       "%s %.2f GW at %.2f/GW-month, start %d" % (k.id, gw, price, start))   # (not str.format: 3x cheaper)
         if announce:
             self.monthly["new_contracts"].append(k)
             self._provide_capacity(cloud, k, gw - max(cloud.fleet_gw - cloud.committed_gw() + gw, 0.0))
@@ -1071,9 +1071,20 @@ class ComputeMarketModel(mesa.Model):
     # ================================================================== 6. permitting
     def phase_permitting(self) -> None:
         dc_load = {r: 0.0 for r in self.regulators}   # data-centre load: operational and being built
+        # each regulator's load summed block by block in fleet order, kept in a local while consecutive
+        # blocks share a regulator (as a cloud's do): the same additions without a dict update per block
+        here: str | None = None
+        load = 0.0
         for c in self.clouds:
             for b in c.blocks:
-                dc_load[b.regulator] += b.gw
+                r = b.regulator
+                if r != here:
+                    if here is not None:
+                        dc_load[here] = load
+                    here, load = r, dc_load[r]
+                load += b.gw
+        if here is not None:
+            dc_load[here] = load
         # projects before construction per regulator, filing order (those under construction are past
         # the regulator: they only add to the load)
         queues: dict[str, list[Project]] = {r: [] for r in self.regulators}
