@@ -260,7 +260,8 @@ class _LongTable:
     def add(self, table: pa.Table) -> None:
         """Append the next runs' rows."""
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.partial, self.schema, compression=COMPRESSION)
+            self._writer = pq.ParquetWriter(self.partial, self.schema, compression=COMPRESSION,
+                                            use_dictionary=_text_columns(self.schema))
             self._groups = _RowGroups(self._writer)
         self._groups.add(table.cast(self.schema))
 
@@ -363,6 +364,13 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     columns = [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
                for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _text_columns(schema: pa.Schema) -> list[str]:
+    """The text columns: a long table's repeated names, dates and kinds, dictionary-encoded in Parquet. Its
+    numbers are not (dictionary encoding a float column that does not repeat was most of the writer's time,
+    and made the file larger)."""
+    return [f.name for f in schema if pa.types.is_string(f.type)]
 
 
 def _write_ipc(table: pa.Table, path: Path) -> None:

@@ -148,8 +148,8 @@ def _with_run_id(frame: Any, run_id: str, schema: pa.Schema) -> pa.Table:
         table = frame.select(names)
     else:
         table = pa.Table.from_pandas(frame[names], preserve_index=False)
-    table = table.add_column(0, "run_id", pa.array([run_id] * len(frame), pa.string()))
-    return table.cast(schema)
+    table = table.add_column(0, "run_id", pa.repeat(pa.scalar(run_id, pa.string()), len(frame)))
+    return table if table.schema.equals(schema) else table.cast(schema)
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
