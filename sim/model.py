@@ -1522,9 +1522,9 @@ class ComputeMarketModel(mesa.Model):
         if not s:
             for k in rows:
                 s[k] = []
-            self._series_appends = [s[k].append for k in rows]   # in the order of ``rows``
-        for append, v in zip(self._series_appends, rows.values()):
-            append(float(v))
+            self._market_lists = [s[k] for k in rows]   # in the order of ``rows``
+        for values, v in zip(self._market_lists, rows.values()):
+            values.append(float(v))
         a, nan = self.agent_series, float("nan")
         if not a:
             for f in [*self.labs, *self.clouds]:
@@ -1534,29 +1534,32 @@ class ComputeMarketModel(mesa.Model):
                 a[(c.uid, "capex_busd")] = []
                 a[(c.uid, "construction_fund_busd")] = []
             a[("chipmaker", "cash_busd")], a[("chipmaker", "revenue_busd")] = [], []
-            self._lab_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.labs]
-            self._cloud_rows = [(f, [a[(f.uid, var)].append for var in AGENT_VARIABLES]) for f in self.clouds]
-            self._cloud_capex_rows = [(f, a[(f.uid, "capex_busd")].append, a[(f.uid, "construction_fund_busd")].append)
-                                      for f in self.clouds]
-        for f, (cash, debt, rev, cap, qual, share) in self._lab_rows:
+            # each firm's series in the order of AGENT_VARIABLES (cash, debt, revenue, capacity, quality, share),
+            # then each cloud's capex and construction fund (lists appended to: compiled, a bound method's call
+            # would be a generic one)
+            self._lab_lists = [[a[(f.uid, var)] for var in AGENT_VARIABLES] for f in self.labs]
+            self._cloud_lists = [[a[(f.uid, var)] for var in AGENT_VARIABLES] for f in self.clouds]
+            self._cloud_capex_lists = [[a[(f.uid, "capex_busd")], a[(f.uid, "construction_fund_busd")]]
+                                       for f in self.clouds]
+        for f, row in zip(self.labs, self._lab_lists):
             alive = f.alive
-            cash(float(f.cash_busd))
-            debt(float(f.debt_busd))
-            rev(float(f.revenue_busd))
-            cap(float(f.have_egw) if alive else 0.0)
-            qual(float(f.quality))
-            share(float(f.share) if alive else 0.0)
-        for g, (cash, debt, rev, cap, qual, share) in self._cloud_rows:
-            cash(float(g.cash_busd))
-            debt(float(g.debt_busd))
-            rev(float(g.revenue_busd))
-            cap(float(g.fleet_gw))
-            qual(nan)
-            share(nan if g.alive else 0.0)
+            row[0].append(float(f.cash_busd))
+            row[1].append(float(f.debt_busd))
+            row[2].append(float(f.revenue_busd))
+            row[3].append(float(f.have_egw) if alive else 0.0)
+            row[4].append(float(f.quality))
+            row[5].append(float(f.share) if alive else 0.0)
+        for g, row in zip(self.clouds, self._cloud_lists):
+            row[0].append(float(g.cash_busd))
+            row[1].append(float(g.debt_busd))
+            row[2].append(float(g.revenue_busd))
+            row[3].append(float(g.fleet_gw))
+            row[4].append(nan)
+            row[5].append(nan if g.alive else 0.0)
         capex = m["capex_by_cloud"]
-        for c, capex_paid, fund in self._cloud_capex_rows:   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
-            capex_paid(float(capex.get(c.uid, 0.0)))
-            fund(float(c.fund_busd))
+        for c, row in zip(self.clouds, self._cloud_capex_lists):   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
+            row[0].append(float(capex.get(c.uid, 0.0)))
+            row[1].append(float(c.fund_busd))
         a[("chipmaker", "cash_busd")].append(float(chip.cash_busd))
         a[("chipmaker", "revenue_busd")].append(float(chip.revenue_busd))
 
