@@ -16,6 +16,7 @@ class Firm(mesa.Agent):
     """A firm with a ledger account. Cash is never stored on the agent: it is the ledger balance."""
 
     kind = "firm"
+    __deletable__ = ["world"]   # the compiled build lets ComputeMarketModel.release delete it (a cycle)
     project_finance = False   # borrows for its builds through construction funds (clouds but hyperscalers)
 
     def __init__(self, model: ComputeMarketModel, uid: str, name: str = ""):

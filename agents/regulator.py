@@ -23,6 +23,7 @@ class Regulator(mesa.Agent):
     """
 
     kind = "regulator"
+    __deletable__ = ["world"]   # as a firm's (agents/base.py)
 
     def __init__(self, model: ComputeMarketModel, uid: str, p: RegParams):
         super().__init__(model)
