@@ -20,8 +20,10 @@ sensitive than wall time to other work on the machine):
            our batch (which records a superset: every market and agent series,
            events and outcomes, written to Parquet)
 - overhead: CPU milliseconds per run outside the model's months (outcomes, the
-           run's tables, part files, Parquet), from a 1-worker batch that runs
-           in one process; CPU time, so other work on the machine moves it little
+           run's tables, part files, Parquet), from 1-worker batches that run
+           in one process; CPU time, so other work on the machine moves it little;
+           also the marginal cost a run, from two batch sizes, without what a batch
+           pays once (imports, the store, the report)
 
 Targets are printed next to the numbers; the script does not fail on a miss.
 """
@@ -154,14 +156,24 @@ def mesa_batch(runs: int, workers: int, tmp: Path) -> dict:
 
 
 def overhead(runs: int, tmp: Path) -> dict:
-    """CPU per run outside the model's months, from a 1-worker batch in a fresh process."""
+    """CPU per run outside the model's months, from 1-worker batches in fresh processes: ``runs`` and three
+    times as many, so that what a batch pays once (the first run's imports, the store, the report) cancels
+    out of the marginal figure."""
     script = tmp / "overhead.py"
     script.write_text(OVERHEAD_SCRIPT)
-    out = subprocess.run([PYTHON, str(script), str(runs), str(tmp / "overhead")], cwd=ROOT, capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if out.returncode != 0:
-        raise RuntimeError(f"overhead script failed ({out.returncode}):\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def one(n: int) -> dict:
+        out = subprocess.run([PYTHON, str(script), str(n), str(tmp / "overhead")], cwd=ROOT, capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if out.returncode != 0:
+            raise RuntimeError(f"overhead script failed ({out.returncode}):\n{out.stderr[-2000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    small, large = one(runs), one(3 * runs)
+    extra = large["runs"] - small["runs"]
+    marginal = (large["cpu_s"] - small["cpu_s"] - (large["model_cpu_s"] - small["model_cpu_s"])) / extra * 1000
+    return {**large, "fixed_cpu_s": round(large["cpu_s"] - large["model_cpu_s"] - marginal * large["runs"] / 1000, 2),
+            "marginal_overhead_ms_per_run": round(marginal, 1)}
 
 
 def show(title: str, rows: dict[str, dict], verdict: str) -> None:
@@ -233,7 +245,8 @@ def main() -> None:
             report["overhead"] = r
             print(f"\n== CPU per run outside the model ({r['runs']} runs, 1 worker, in one process)")
             print(f"   overhead {r['overhead_ms_per_run']:.1f} ms per run (model {r['model_ms_per_run']:.1f} ms per run; "
-                  f"total {r['cpu_s']:.1f} s CPU)")
+                  f"total {r['cpu_s']:.1f} s CPU); marginal {r['marginal_overhead_ms_per_run']:.1f} ms a run beyond "
+                  f"{r['fixed_cpu_s']:.1f} s paid once a batch")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {args.json}")
