@@ -21,8 +21,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sim.model import EVENT_COLUMNS
-
+EVENT_COLUMNS = ("tick", "date", "kind", "party", "counterparty", "amount_busd", "gw", "detail")
+"""The fields of an event, in the order of a row of ``ComputeMarketModel.event_rows`` and of the events table.
+(Here, not in sim.model: the batch's main process reads the outcomes' definitions without importing Mesa.)"""
 LABELS = ["label_glut", "label_scarcity", "label_cascade", "label_consolidation"]
 KEY_OUTCOMES = ["peak_spot_price", "trough_spot_price", "months_glut", "months_scarcity", "gw_operational_end",
                 "cumulative_capex_busd", "stranded_gw", "labs_surviving", "n_defaults", "n_acquisitions",

@@ -29,6 +29,7 @@ from sim.economics import (bills_covered, capitalised_principal, demand_shares, 
                            hhi, logistic_step, monthly_rate, months_to_online, project_bill_split, refit_pays,
                            take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Record, Stake, bucket
+from sim.metrics import EVENT_COLUMNS
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS, contract_months_left
@@ -42,8 +43,6 @@ LAB_RESALE_DISCOUNT: Final = 0.7   # labs offer idle compute at this share of la
 USER_PRICE_SPEED: Final = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE: Final = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 FREE_NOW_MIN_GW: Final = 0.5   # free capacity a cloud offers for immediate delivery only above this; slivers go to spot
-EVENT_COLUMNS: Final = ("tick", "date", "kind", "party", "counterparty", "amount_busd", "gw", "detail")
-"""The fields of an event, in the order of a row of ``ComputeMarketModel.event_rows``."""
 EventRow = tuple[int, str, str, str, str, float, float, str]
 MIN_TRANCHE_GW: Final = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
 

@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ScenarioConfig
-from sim.model import EVENT_COLUMNS, ComputeMarketModel
+from sim.metrics import EVENT_COLUMNS
+from sim.model import ComputeMarketModel
 
 EVENT_COLUMNS = list(EVENT_COLUMNS)   # the events table's columns
 
