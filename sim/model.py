@@ -43,8 +43,10 @@ LAB_RESALE_DISCOUNT: Final = 0.7   # labs offer idle compute at this share of la
 USER_PRICE_SPEED: Final = 0.2   # monthly weight of the spot price in end-user prices (~5-month memory)
 SPOT_EXCHANGE: Final = "spot_exchange"   # clearing account of the spot market; nets to zero every month
 FREE_NOW_MIN_GW: Final = 0.5   # free capacity a cloud offers for immediate delivery only above this; slivers go to spot
-EventRow = tuple[int, str, str, str, str, float, float, str]
 MIN_TRANCHE_GW: Final = 0.01   # smallest block of delivered chips a finished shell brings online ahead of the rest
+
+EventRow = tuple[int, str, str, str, str, float, float, str]
+"""One event: its fields in the order of sim.metrics.EVENT_COLUMNS."""
 
 
 @dataclass(slots=True, init=False)
