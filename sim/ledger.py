@@ -148,9 +148,10 @@ class IllegalTransition(Exception):
 
 @dataclass(slots=True, init=False)
 class Record:
-    """What every record has. The records write out their ``__init__`` (``init=False``): the compiled
-    build (sim/native.py) would run the dataclass's generated one in the interpreter, ~12,000
-    instructions a record, against a few hundred compiled."""
+    """What every record has. The records write out their ``__init__`` (``init=False``; each calls this
+    one first, as ``Record.__init__``: ``slots=True`` makes a new class, which a bare ``super()`` misses):
+    the compiled build (sim/native.py) would run the dataclass's generated one in the interpreter,
+    ~12,000 instructions a record, against a few hundred compiled."""
 
     id: str
     status: str
@@ -179,9 +180,7 @@ class Contract(Record):
     def __init__(self, id: str, status: str, lab: str = "", cloud: str = "", gw: float = 0.0,
                  price: float = 0.0, top_share: float = 0.8, start: int = 0, end: int = 0, signed: int = 0,
                  delivered_gw: float = 0.0) -> None:
-        self.history = []
-        self.id = id
-        self.status = status
+        Record.__init__(self, id, status)
         self.lab = lab
         self.cloud = cloud
         self.gw = gw
@@ -212,9 +211,7 @@ class Loan(Record):
     def __init__(self, id: str, status: str, lender: str = "", borrower: str = "", principal: float = 0.0,
                  rate: float = 0.0, maturity: int = 0, amort: float = 0.0, amort_from: int = 0,
                  arrears: float = 0.0, project: str = "", guarantor: str = "", guaranteed_share: float = 0.0) -> None:
-        self.history = []
-        self.id = id
-        self.status = status
+        Record.__init__(self, id, status)
         self.lender = lender
         self.borrower = borrower
         self.principal = principal
@@ -239,9 +236,7 @@ class Stake(Record):
 
     def __init__(self, id: str, status: str, investor: str = "", firm: str = "", invested: float = 0.0,
                  share: float = 0.0) -> None:
-        self.history = []
-        self.id = id
-        self.status = status
+        Record.__init__(self, id, status)
         self.investor = investor
         self.firm = firm
         self.invested = invested
@@ -275,9 +270,7 @@ class Project(Record):
                  chips_delivered: float = 0.0, build_left: int = 0, capex_busd: float = 0.0,
                  efficiency: float = 1.0, online: int = -1, litigated: bool = False, financed: bool = False,
                  fund_busd: float = 0.0, debt_share: float = 0.0, refit: bool = False) -> None:
-        self.history = []
-        self.id = id
-        self.status = status
+        Record.__init__(self, id, status)
         self.cloud = cloud
         self.regulator = regulator
         self.gw = gw
