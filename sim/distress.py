@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final, TYPE_CHECKING
 
 from sim.economics import contract_damages, creditor_recoveries, operating_value, residual_to_stakes
-from sim.ledger import bucket
+from sim.ledger import Loan, bucket
 from sim.positions import contract_months_left
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -252,9 +252,8 @@ def licence_and_hire(m, target, hirer, fee: float) -> None:
 def _resolve_cloud(m, cloud, debts, total: float) -> bool:
     fin = m.financier
     ig = cloud.p.kind == "hyperscaler"
-    need = total + 3.0 * cloud.fleet_gw * m.cfg.technology.opex_busd_per_gw_month - cloud.cash_busd
+    need = total + 3.0 * cloud.fleet_gw * m.opex_busd_per_gw_month - cloud.cash_busd
     if fin.will_lend(ig) and cloud.leverage() < 0.9 and need <= fin.lending_budget():
-        from sim.ledger import Loan
         rate = fin.rate_for(cloud.leverage(), None, 0.0) + 0.03
         loan = Loan(m.book.new_id("L"), "active", lender=fin.uid, borrower=cloud.uid, principal=max(need, 0.0) + 1e-6,
                     rate=rate, maturity=m.tick + 36)
@@ -272,8 +271,8 @@ def _resolve_cloud(m, cloud, debts, total: float) -> bool:
 def fleet_value(m, blocks, expected_price: float) -> float:
     """What capacity is worth to a buyer expecting ``expected_price`` per EGW-month: the operating value
     of each block over its remaining accelerator life, discounted at the cost of capital."""
-    tech, life = m.cfg.technology, m.cfg.technology.useful_life_months
-    return sum([operating_value(b.gw, b.efficiency, expected_price, tech.opex_busd_per_gw_month,
+    life = m.useful_life_months
+    return sum([operating_value(b.gw, b.efficiency, expected_price, m.opex_busd_per_gw_month,
                                 life - (m.tick - b.online), m.wacc) for b in blocks], 0.0)
 
 

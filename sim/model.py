@@ -163,7 +163,7 @@ class ComputeMarketModel(mesa.Model):
                                             "chipmaker": self.chipmaker, "financier": self.financier}
 
     def _init_state(self) -> None:
-        cfg, tech = self.cfg, self.cfg.technology
+        cfg = self.cfg
         self.frontier_efficiency = 1.0
         self.quality_scale = max(cfg.market.initial_demand_egw / max(len(self.labs), 1), 0.1)
         self.demand_egw = cfg.market.initial_demand_egw
@@ -207,7 +207,7 @@ class ComputeMarketModel(mesa.Model):
         fund = self.ledger.pay
         fund("investors", "financier", cfg.financier.initial_capital_busd, "initial_capital")
         fund("investors", "chipmaker", cfg.chipmaker.initial_cash_busd, "initial_capital")
-        life = tech.useful_life_months
+        life = self.useful_life_months
         for c in self.clouds:
             chip0 = self._blended_chip_price(c.uid, cfg.chipmaker.price_busd_per_gw)   # its chips' cost at the start
             all_in = self.build_busd_per_gw + chip0
@@ -239,17 +239,16 @@ class ComputeMarketModel(mesa.Model):
                 gw = min(left, c.p.max_project_gw)
                 left -= gw
                 pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=c.p.jurisdiction, gw=gw,
-                             announced=-24, build_left=int(self.rng.integers(1, tech.build_months + 1)),
+                             announced=-24, build_left=int(self.rng.integers(1, self.build_months + 1)),
                              financed=True, capex_busd=gw * all_in)
                 self.book.add("project", pr)
                 self._add_project(pr)
                 c.land_used_gw += gw
-                done = 1.0 - pr.build_left / tech.build_months
+                done = 1.0 - pr.build_left / self.build_months
                 pr.chips_delivered = 0.0
                 self._order_chips(pr, c.uid, cfg.chipmaker.price_busd_per_gw)
                 # its financing was arranged before the start: a project loan for what is left to pay
-                to_pay = gw * (chip0 + (1.0 - done) * (tech.shell_capex_busd_per_gw
-                                                                                 + tech.other_capex_busd_per_gw))
+                to_pay = gw * (chip0 + (1.0 - done) * self.build_busd_per_gw)
                 debt = to_pay * (cfg.financier.max_ltv if c.p.kind != "hyperscaler" else 0.5)
                 self._lend(c, debt, cfg.financier.base_rate + cfg.financier.base_spread
                            + (0.0 if c.p.kind == "hyperscaler" else cfg.financier.unrated_spread), pr, 0.0, cost=to_pay)
@@ -499,8 +498,8 @@ class ComputeMarketModel(mesa.Model):
         """Full monthly cost of a GW of new capacity whose accelerators cost ``chip_busd_per_gw``, $B."""
         tech = self.cfg.technology
         return full_cost_per_gw_month(chip_busd_per_gw, tech.shell_capex_busd_per_gw, tech.other_capex_busd_per_gw,
-                                      self.wacc, tech.useful_life_months, tech.shell_life_months,
-                                      tech.opex_busd_per_gw_month)
+                                      self.wacc, self.useful_life_months, tech.shell_life_months,
+                                      self.opex_busd_per_gw_month)
 
     def phase_demand(self) -> None:
         """Demand follows an S-curve whose ceiling rises with the capability frontier; shocks apply."""
@@ -608,12 +607,11 @@ class ComputeMarketModel(mesa.Model):
 
     def phase_serving(self) -> None:
         """Labs serve demand with owned and contracted compute; the spot market clears the rest."""
-        tech = self.cfg.technology
         self._deliver_contracts()
         labs, clouds = self.alive_labs(), self.alive_clouds()   # nobody enters or leaves before distress
         for lab in labs:
             lab.plan_serving()
-        floor = tech.opex_busd_per_gw_month / max(self.frontier_efficiency, 1.0)
+        floor = self.opex_busd_per_gw_month / max(self.frontier_efficiency, 1.0)
         cap = self.cfg.market.spot_cap_busd_per_egw_month
         sellers, ask_p, ask_q = self._spot_asks(labs, clouds, floor, cap)
         buyers, bid_p, bid_q, for_training = self._spot_bids(labs, cap)
@@ -858,8 +856,8 @@ class ComputeMarketModel(mesa.Model):
             k = None
         left = contract_months_left(k, self.tick) if k is not None else 0   # (retirement comes in settlement)
         if not refit_pays(c.expected_price, self.frontier_efficiency, self.chip_price_for(c.uid),
-                          self.refit_busd_per_gw, self.wacc, tech.useful_life_months,
-                          tech.opex_busd_per_gw_month, k.price if k is not None else 0.0, left):
+                          self.refit_busd_per_gw, self.wacc, self.useful_life_months,
+                          self.opex_busd_per_gw_month, k.price if k is not None else 0.0, left):
             return False
         pr = Project(self.book.new_id("P"), "construction", cloud=c.uid, regulator=b.regulator, gw=b.gw,
                      contract=k.id if k is not None else "", announced=b.announced, stage_due=self.tick,
