@@ -21,9 +21,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-EVENT_COLUMNS = ("tick", "date", "kind", "party", "counterparty", "amount_busd", "gw", "detail")
+EVENT_COLUMNS = ["tick", "date", "kind", "party", "counterparty", "amount_busd", "gw", "detail"]
 """The fields of an event, in the order of a row of ``ComputeMarketModel.event_rows`` and of the events table.
 (Here, not in sim.model: the batch's main process reads the outcomes' definitions without importing Mesa.)"""
+
+
+def event_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """An event row as a dict keyed by EVENT_COLUMNS (the form of ``ComputeMarketModel.event_log``)."""
+    return dict(zip(EVENT_COLUMNS, row))
 LABELS = ["label_glut", "label_scarcity", "label_cascade", "label_consolidation"]
 KEY_OUTCOMES = ["peak_spot_price", "trough_spot_price", "months_glut", "months_scarcity", "gw_operational_end",
                 "cumulative_capex_busd", "stranded_gw", "labs_surviving", "n_defaults", "n_acquisitions",
@@ -181,7 +186,7 @@ def compute_outcomes(model) -> dict[str, Any]:
     # the events the outcomes count, as dicts (the model keeps its log as rows: making a dict of every
     # event would cost more than the rest of this function)
     kind = EVENT_COLUMNS.index("kind")
-    ev = [dict(zip(EVENT_COLUMNS, row)) for row in model.event_rows if row[kind] in COUNTED_EVENTS]
+    ev = [event_dict(row) for row in model.event_rows if row[kind] in COUNTED_EVENTS]
     out: dict[str, Any] = dict(compute_labels(s, ev, th, model.initial_hhi))
     if not s:
         return {k: out.get(k, float("nan")) for k in OUTCOMES}

@@ -29,7 +29,7 @@ from sim.economics import (bills_covered, capitalised_principal, demand_shares, 
                            hhi, logistic_step, monthly_rate, months_to_online, project_bill_split, refit_pays,
                            take_or_pay_payment, usd_per_gpu_hour, vintage_efficiency)
 from sim.ledger import Book, Contract, Ledger, Loan, Project, Record, Stake, bucket
-from sim.metrics import EVENT_COLUMNS
+from sim.metrics import event_dict
 from sim.markets import SpotResult, allocate_chips, award_offtake, clear_spot
 from sim.permitting import process_jurisdiction
 from sim.positions import OPEN_CONTRACT, PIPELINE, REFIT_MONTHS, contract_months_left
@@ -465,7 +465,7 @@ class ComputeMarketModel(mesa.Model):
         (new events since the last read only): a run keeps tuples, ~10 times cheaper to make than dicts."""
         rows, made = self.event_rows, self._event_dicts
         for i in range(len(made), len(rows)):
-            made.append(dict(zip(EVENT_COLUMNS, rows[i])))
+            made.append(event_dict(rows[i]))
         return made
 
     def record_unpaid(self, payer: Firm, payee: str, amount: float, kind: str) -> None:
@@ -1540,25 +1540,25 @@ class ComputeMarketModel(mesa.Model):
             self._cloud_lists = [[a[(f.uid, var)] for var in AGENT_VARIABLES] for f in self.clouds]
             self._cloud_capex_lists = [[a[(f.uid, "capex_busd")], a[(f.uid, "construction_fund_busd")]]
                                        for f in self.clouds]
-        for f, row in zip(self.labs, self._lab_lists):
+        for f, (cash, debt, rev, cap, qual, share) in zip(self.labs, self._lab_lists):
             alive = f.alive
-            row[0].append(float(f.cash_busd))
-            row[1].append(float(f.debt_busd))
-            row[2].append(float(f.revenue_busd))
-            row[3].append(float(f.have_egw) if alive else 0.0)
-            row[4].append(float(f.quality))
-            row[5].append(float(f.share) if alive else 0.0)
-        for g, row in zip(self.clouds, self._cloud_lists):
-            row[0].append(float(g.cash_busd))
-            row[1].append(float(g.debt_busd))
-            row[2].append(float(g.revenue_busd))
-            row[3].append(float(g.fleet_gw))
-            row[4].append(nan)
-            row[5].append(nan if g.alive else 0.0)
+            cash.append(float(f.cash_busd))
+            debt.append(float(f.debt_busd))
+            rev.append(float(f.revenue_busd))
+            cap.append(float(f.have_egw) if alive else 0.0)
+            qual.append(float(f.quality))
+            share.append(float(f.share) if alive else 0.0)
+        for g, (cash, debt, rev, cap, qual, share) in zip(self.clouds, self._cloud_lists):
+            cash.append(float(g.cash_busd))
+            debt.append(float(g.debt_busd))
+            rev.append(float(g.revenue_busd))
+            cap.append(float(g.fleet_gw))
+            qual.append(nan)
+            share.append(nan if g.alive else 0.0)
         capex = m["capex_by_cloud"]
-        for c, row in zip(self.clouds, self._cloud_capex_lists):   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
-            row[0].append(float(capex.get(c.uid, 0.0)))
-            row[1].append(float(c.fund_busd))
+        for c, (capex_paid, fund) in zip(self.clouds, self._cloud_capex_lists):   # capex paid (chips + construction), measured: validate's buyer-capex checks use it
+            capex_paid.append(float(capex.get(c.uid, 0.0)))
+            fund.append(float(c.fund_busd))
         a[("chipmaker", "cash_busd")].append(float(chip.cash_busd))
         a[("chipmaker", "revenue_busd")].append(float(chip.revenue_busd))
 

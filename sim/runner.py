@@ -19,10 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ScenarioConfig
-from sim.metrics import EVENT_COLUMNS
+from sim.metrics import EVENT_COLUMNS   # the events table's columns (imported from here by callers)
 from sim.model import ComputeMarketModel
-
-EVENT_COLUMNS = list(EVENT_COLUMNS)   # the events table's columns
 
 TS_COLUMNS = ["tick", "date", "variable", "agent", "value"]
 _EVENT_TYPES = {"tick": pa.int32(), "amount_busd": pa.float64(), "gw": pa.float64()}
