@@ -1,5 +1,5 @@
 """Benchmark one world: median wall time of a 120-month baseline run (interpreter start and config
-loading excluded), where a month's time goes (the ten phases of ``ComputeMarketModel.step``), and
+loading excluded; the months and freeing the world, not its output tables), where a month's time goes (the ten phases of ``ComputeMarketModel.step``), and
 months per second as the number of labs and clouds grows (1x, 4x, 16x).
 
     .venv/bin/python benchmarks/bench_run.py [--repeats 15]
@@ -74,15 +74,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args()
     base = load_scenario("baseline")
-    simulate(base, 0)   # warm-up (imports, caches)
-    times = []
+    simulate(base, 0).release()   # warm-up (imports, caches)
+    times, cpu = [], []
     for s in range(args.repeats):
-        t = time.perf_counter()
-        simulate(base, s)
+        t, c = time.perf_counter(), time.process_time()
+        simulate(base, s).release()   # a run's whole cost: its months and freeing its world
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     build = "compiled, make native" if native.active() else "plain Python; make native compiles it"
     print(f"baseline 120-month run: median {statistics.median(times) * 1000:.0f} ms "
-          f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over {args.repeats} seeds [{build}]")
+          f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over {args.repeats} seeds [{build}]; "
+          f"CPU median {statistics.median(cpu) * 1000:.0f} ms")
     phases = phase_times(base, range(args.repeats))
     total = sum(phases.values())
     print("where a run's time goes (ms per run, share):")

@@ -9,15 +9,14 @@ shared file system (a Ray cluster works the same as local processes).
 
 from __future__ import annotations
 
-import gc
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 
 from experiments.design import RunSpec
+from sim.gctuning import few_collections
 
 TIMESERIES_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("tick", pa.int32()), ("date", pa.string()),
@@ -33,12 +32,6 @@ EVENTS_SCHEMA = pa.schema([
 """Columns of events.parquet (docs/interfaces.md)."""
 
 _MAX_ERROR_CHARS = 1000
-YOUNG_COLLECTION_EVERY = 50_000
-"""Net new container objects between two collections of the cyclic garbage collector while a chunk runs
-(Python's default: 700). A world leaves no reference cycle (ComputeMarketModel.release; tested), so a
-collection finds nothing to free, and at the default a worker spent ~3 of ~60 ms a run walking the live
-world ~20 times. At this threshold it collects about once a run; a cycle made by a custom run function
-still goes at the next collection."""
 _CONFIG_CACHE_SIZE = 256
 
 
@@ -85,7 +78,7 @@ class ChunkResult:
 def run_chunk(context: BatchContext, chunk: Sequence[RunSpec]) -> ChunkResult:
     """Simulate every run of the chunk; failures become rows with status "failed"."""
     rows, series, events = [], [], []
-    with _few_collections():
+    with few_collections():   # also around the tables' building, not only the months (sim/gctuning.py)
         for spec in chunk:
             row, ts, ev = run_one(context, spec)
             rows.append(row)
@@ -116,18 +109,6 @@ def run_one(context: BatchContext, spec: RunSpec) -> tuple[dict[str, Any], pa.Ta
     row.update(outcomes)
     row.update(status="ok", error="")
     return row, ts, ev
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Collect cyclic garbage every YOUNG_COLLECTION_EVERY new objects while inside; the previous setting
-    after (a one-worker batch runs in the caller's process)."""
-    before = gc.get_threshold()
-    gc.set_threshold(YOUNG_COLLECTION_EVERY, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def describe_error(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ScenarioConfig
+from sim.gctuning import few_collections
 from sim.metrics import EVENT_COLUMNS   # the events table's columns (imported from here by callers)
 from sim.model import ComputeMarketModel
 
@@ -48,10 +49,12 @@ class RunResult:
 
 def simulate(cfg: ScenarioConfig, seed: int, months: int | None = None) -> ComputeMarketModel:
     """Build and run the model to its horizon; return it. Mesa's DataCollector stays empty: the
-    model's own series hold every variable it would collect."""
-    model = ComputeMarketModel(config=cfg, rng=int(seed), months=months, mesa_data=False)
-    while model.running:
-        model.step()
+    model's own series hold every variable it would collect. The garbage collector runs rarely
+    meanwhile (sim/gctuning.py)."""
+    with few_collections():
+        model = ComputeMarketModel(config=cfg, rng=int(seed), months=months, mesa_data=False)
+        while model.running:
+            model.step()
     return model
 
 

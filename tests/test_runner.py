@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from sim.runner import (EVENT_COLUMNS, TS_COLUMNS, events_frame, model_dates, recorded_ticks, run_world, simulate,
                         timeseries_frame, timeseries_table)
+from sim import runner
+from sim.gctuning import YOUNG_COLLECTION_EVERY, few_collections
+from sim.model import ComputeMarketModel
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +68,29 @@ def test_a_missing_value_is_null_in_the_table_and_nan_in_the_frame(world):
     table, frame = timeseries_table(world), timeseries_frame(world)
     assert frame["value"].isna().any()
     assert table["value"].null_count == frame["value"].isna().sum()
+
+
+def test_a_run_collects_garbage_rarely_and_restores_the_callers_setting(baseline):
+    """simulate() raises the collector's first threshold only while the world runs (sim/gctuning.py)."""
+    seen = []
+
+    class Probe(ComputeMarketModel):
+        def step(self):
+            seen.append(gc.get_threshold()[0])
+            super().step()
+
+    before = gc.get_threshold()
+    gc.set_threshold(123, *before[1:])
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(runner, "ComputeMarketModel", Probe)
+            runner.simulate(baseline, 1, months=3)
+        assert seen == [YOUNG_COLLECTION_EVERY] * 3
+        assert gc.get_threshold()[0] == 123
+        with few_collections():
+            with few_collections():
+                pass
+            assert gc.get_threshold()[0] == YOUNG_COLLECTION_EVERY
+        assert gc.get_threshold()[0] == 123
+    finally:
+        gc.set_threshold(*before)
