@@ -27,11 +27,18 @@ class Lab(Firm):
     def __init__(self, model, uid: str, p: LabParams):
         super().__init__(model, uid, p.name)
         self.p = p
-        # parameters read several times a month, typed copies (as agents.cloud.Cloud's)
+        # parameters read several times a month, typed copies (as agents.cloud.Cloud's; the scenario's
+        # ``scale.lab_aggressiveness`` too)
         self.min_runway_months: float = p.min_runway_months
         self.training_share: float = p.training_share
         self.wtp_multiple: float = p.wtp_multiple
         self.training_cash_share: float = p.training_cash_share
+        self.aggressiveness: float = p.aggressiveness
+        self.aggressiveness_scale: float = model.cfg.scale.lab_aggressiveness
+        self.horizon_years: float = p.planning_horizon_months / 12.0
+        self.risk_tolerance: float = p.risk_tolerance
+        self.research_volatility: float = p.research_volatility
+        self.training_efficiency: float = p.training_efficiency
         self.quality = p.initial_quality
         self.weight = 1.0                 # user base; acquisitions add the target's
         # owned capacity (effective GW) and its blocks, (month online, EGW) oldest first: changed only by the
@@ -207,10 +214,9 @@ class Lab(Firm):
     def offtake_request_gw(self, frontier_eff: float, annual_cost_per_gw: float) -> float:
         """GW of new offtake to request: forecast need at its horizon x aggressiveness, minus what it
         has, bounded by what it dares to commit relative to revenue and cash (risk tolerance)."""
-        p = self.p
-        horizon_years = p.planning_horizon_months / 12.0
+        horizon_years = self.horizon_years
         forecast = self.demand_egw * (1.0 + self.growth_estimate()) ** horizon_years
-        target = forecast / (1.0 - p.training_share) * p.aggressiveness * self.world.cfg.scale.lab_aggressiveness
+        target = forecast / (1.0 - self.training_share) * self.aggressiveness * self.aggressiveness_scale
         gap_egw = target - self.committed_egw(frontier_eff)
         if gap_egw <= MIN_TRANCHE_SHARE * target or gap_egw < 0.05:   # procurement comes in tranches
             return 0.0
@@ -218,7 +224,7 @@ class Lab(Firm):
         annual_rev = 12.0 * self.revenue_busd
         existing = 12.0 * sum([c.gw * c.price for c in self.world.contracts_of_lab(self.uid)
                                if c.status in ("signed", "active")], 0.0)
-        room = p.risk_tolerance * (2.0 * annual_rev + self.cash_busd / max(horizon_years, 0.5)) - existing
+        room = self.risk_tolerance * (2.0 * annual_rev + self.cash_busd / max(horizon_years, 0.5)) - existing
         if room <= 0:
             return 0.0
         gw = min(gap_egw / frontier_eff, room / max(annual_cost_per_gw, 1e-9))
@@ -253,6 +259,6 @@ class Lab(Firm):
     def train(self, stall: float, z: float = 0.0) -> None:
         """Turn training compute into capability (diminishing returns), times research luck
         exp(sigma z - sigma^2/2) with mean one (``z`` a standard normal draw)."""
-        sig = self.p.research_volatility
+        sig = self.research_volatility
         luck = math.exp(sig * z - 0.5 * sig * sig)
-        self.quality += luck * quality_gain(self.train_egw, self.world.quality_scale, self.p.training_efficiency, stall)
+        self.quality += luck * quality_gain(self.train_egw, self.world.quality_scale, self.training_efficiency, stall)

@@ -33,15 +33,31 @@ class Regulator(mesa.Agent):
         self.moratorium_until = -1
         self.pressure = 0.0
         self.grid_credit_gw = p.grid_gw_per_year / 12.0
+        # what its monthly decisions read, typed copies of the scenario's (pydantic) values, computed as the
+        # methods below did each time (the same numbers): a read of a pydantic attribute goes through its
+        # ``__getattr__`` hook, ~400 instructions, a native one a few (as agents.cloud.Cloud's copies)
+        delay = model.cfg.scale.permit_delay
+        self.review_base_months: float = p.review_months * delay
+        self.incumbent_fast_track: float = p.incumbent_fast_track
+        self.interconnection_base_months: float = p.interconnection_months * delay
+        self.throughput_gw_per_month: float = p.throughput_gw_per_month
+        self.approval_prob: float = p.approval_prob
+        self.litigation_prob: float = p.litigation_prob
+        self.litigation_kill_prob: float = p.litigation_kill_prob
+        self.litigation_delay_months: float = p.litigation_delay_months
+        self.grid_gw_per_year: float = p.grid_gw_per_year
+        self.grid_gw_per_month: float = p.grid_gw_per_year / 12.0
         # cached GW awaiting review and awaiting grid connection; None when a project of it moved in or out
         self._queues_gw: tuple[float, float] | None = None
 
     def review_months(self, incumbent: bool) -> float:
-        base = self.p.review_months * self.world.cfg.scale.permit_delay
-        return base * (self.p.incumbent_fast_track if incumbent else 1.0)
+        """Months of permit review a project filed now needs (scaled by ``scale.permit_delay``; an
+        incumbent's on the fast track)."""
+        return self.review_base_months * (self.incumbent_fast_track if incumbent else 1.0)
 
     def interconnection_months(self) -> float:
-        return self.p.interconnection_months * self.world.cfg.scale.permit_delay
+        """Minimum months from an approval to energisation (scaled by ``scale.permit_delay``)."""
+        return self.interconnection_base_months
 
     def in_moratorium(self, tick: int) -> bool:
         return tick < self.moratorium_until
@@ -67,9 +83,8 @@ class Regulator(mesa.Agent):
     def expected_delay_months(self, incumbent: bool) -> float:
         """Months a project filed now should expect before construction can start: permitting, litigation
         and the grid queue (``permitting.expected_months_to_power``)."""
-        p = self.p
         permit, grid = self.queues_gw()
-        return expected_months_to_power(self.review_months(incumbent), permit, p.throughput_gw_per_month,
-                                        p.litigation_prob, p.litigation_kill_prob, p.litigation_delay_months,
-                                        self.interconnection_months(), grid, self.grid_credit_gw,
-                                        p.grid_gw_per_year / 12.0)
+        return expected_months_to_power(self.review_months(incumbent), permit, self.throughput_gw_per_month,
+                                        self.litigation_prob, self.litigation_kill_prob, self.litigation_delay_months,
+                                        self.interconnection_base_months, grid, self.grid_credit_gw,
+                                        self.grid_gw_per_month)

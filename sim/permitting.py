@@ -49,30 +49,30 @@ def process_jurisdiction(reg: Regulator, projects: list[Project], book: Book, ti
             due.append(pr)
 
     if not reg.in_moratorium(tick):
-        budget = p.throughput_gw_per_month
+        budget = reg.throughput_gw_per_month
         for pr in due:   # list order = filing order (FIFO)
             if budget <= 0:
                 break
             budget -= pr.gw
-            if rng.random() >= p.approval_prob:
+            if rng.random() >= reg.approval_prob:
                 book.move(pr, "killed")
                 events.append(("permit_denied", pr, reg.uid))
                 continue
-            if not pr.litigated and rng.random() < p.litigation_prob:
+            if not pr.litigated and rng.random() < reg.litigation_prob:
                 pr.litigated = True
-                if rng.random() < p.litigation_kill_prob:
+                if rng.random() < reg.litigation_kill_prob:
                     book.move(pr, "killed")
                     events.append(("litigation_killed", pr, reg.uid))
                     continue
-                pr.stage_due = tick + int(round(rng.exponential(p.litigation_delay_months)))
+                pr.stage_due = tick + int(round(rng.exponential(reg.litigation_delay_months)))
                 events.append(("litigation_delay", pr, reg.uid))
                 continue
             book.move(pr, "interconnection")
-            pr.stage_due = tick + int(round(reg.interconnection_months()))
+            pr.stage_due = tick + int(round(reg.interconnection_base_months))
             events.append(("permit_approved", pr, reg.uid))
 
     # grid capacity accrues monthly (banked up to a year) and is granted first-come first-served
-    reg.grid_credit_gw = min(reg.grid_credit_gw + p.grid_gw_per_year / 12.0, max(p.grid_gw_per_year, 0.0))
+    reg.grid_credit_gw = min(reg.grid_credit_gw + reg.grid_gw_per_month, max(reg.grid_gw_per_year, 0.0))
     for pr in projects:
         if pr.status != "interconnection" or pr.stage_due > tick:
             continue
