@@ -26,12 +26,12 @@ class SpotResult:
     so the compiled build makes one natively)."""
 
     price: float            # uniform clearing price, $B per EGW-month
-    sold: np.ndarray        # quantity sold by each seller (input order), EGW
-    bought: np.ndarray      # quantity bought by each buyer (input order), EGW
+    sold: list[float]       # quantity sold by each seller (input order), EGW
+    bought: list[float]     # quantity bought by each buyer (input order), EGW
     traded: float           # total quantity traded, EGW
     unmet: float            # bid quantity not filled, EGW
 
-    def __init__(self, price: float, sold: np.ndarray, bought: np.ndarray, traded: float, unmet: float) -> None:
+    def __init__(self, price: float, sold: list[float], bought: list[float], traded: float, unmet: float) -> None:
         self.price = price
         self.sold = sold
         self.bought = bought
@@ -64,9 +64,9 @@ def clear_spot(ask_price: Sequence[float], ask_qty: Sequence[float], bid_price: 
     ib = [i for _, _, i in sorted([(-bp[i], tb[i], i) for i in range(nb) if bq[i] > 1e-12])]
     total_bid = sum([bq[i] for i in ib], 0.0)
     if not ib:
-        return SpotResult(floor, np.array(sold), np.array(bought), 0.0, 0.0)
+        return SpotResult(floor, sold, bought, 0.0, 0.0)
     if not ia:
-        return SpotResult(min(max(max(bp[i] for i in ib), floor), cap), np.array(sold), np.array(bought), 0.0,
+        return SpotResult(min(max(max(bp[i] for i in ib), floor), cap), sold, bought, 0.0,
                           total_bid)
     ca, acc = [], 0.0          # cumulative quantities along each curve
     for i in ia:
@@ -89,7 +89,7 @@ def clear_spot(ask_price: Sequence[float], ask_qty: Sequence[float], bid_price: 
         if qb <= q_star + 1e-12:
             y += 1
     if last_ask is None:
-        return SpotResult(min(max(ap[ia[0]], floor), cap), np.array(sold), np.array(bought), 0.0, total_bid)
+        return SpotResult(min(max(ap[ia[0]], floor), cap), sold, bought, 0.0, total_bid)
     k = bisect_left(cb, q_star + 1e-12)   # first buyer step not fully served
     first_rejected_bid = bp[ib[k]] if k < len(ib) else -math.inf
     price = min(max(max(last_ask, first_rejected_bid), floor), cap)
@@ -102,7 +102,7 @@ def clear_spot(ask_price: Sequence[float], ask_qty: Sequence[float], bid_price: 
         q, filled = bq[i], q_star - (c - bq[i])
         filled = 0.0 if 0.0 > filled else filled
         bought[i] = q if q < filled else filled
-    return SpotResult(price, np.array(sold), np.array(bought), q_star, max(total_bid - q_star, 0.0))
+    return SpotResult(price, sold, bought, q_star, max(total_bid - q_star, 0.0))
 
 
 def award_offtake(req_gw: Sequence[float], bid_price: Sequence[Sequence[float]], bid_delay: Sequence[Sequence[float]],

@@ -678,13 +678,13 @@ class ComputeMarketModel(mesa.Model):
         Returns the EGW each lab bought and the EGW each seller sold (:meth:`_settle_spot` bills them)."""
         bought: dict[str, float] = {}      # all spot compute bought, by lab
         trained: dict[str, float] = {}     # of which rented for training
-        for lab, q, tr in zip(buyers, res.bought.tolist(), for_training):
+        for lab, q, tr in zip(buyers, res.bought, for_training):
             if q > 0:
                 bought[lab.uid] = bought.get(lab.uid, 0.0) + q
                 if tr:
                     trained[lab.uid] = trained.get(lab.uid, 0.0) + q
         sold_by: dict[str, float] = {}
-        for s, q in zip(sellers, res.sold.tolist()):
+        for s, q in zip(sellers, res.sold):
             if q > 0:
                 sold_by[s.uid] = sold_by.get(s.uid, 0.0) + q
         for lab in labs:

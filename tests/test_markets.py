@@ -13,8 +13,8 @@ def test_spot_clears_at_lowest_market_clearing_price():
     r = clear_spot([0.5, 1.0, 2.0], [2, 2, 2], [1.5, 0.8], [3, 2], floor=0.1, cap=5.0)
     assert r.traded == pytest.approx(3.0)
     assert r.price == pytest.approx(1.0)
-    assert r.sold.tolist() == pytest.approx([2.0, 1.0, 0.0])
-    assert r.bought.tolist() == pytest.approx([3.0, 0.0])
+    assert r.sold == pytest.approx([2.0, 1.0, 0.0])
+    assert r.bought == pytest.approx([3.0, 0.0])
     assert r.unmet == pytest.approx(2.0)
 
 
@@ -98,7 +98,7 @@ def test_spot_walk_agrees_with_breakpoint_reference(seed):
     assert r.traded == pytest.approx(traded)
     assert r.sold == pytest.approx(sold)
     assert r.bought == pytest.approx(bought)
-    assert r.sold.sum() == pytest.approx(r.traded) and r.bought.sum() == pytest.approx(r.traded)
+    assert sum(r.sold) == pytest.approx(r.traded) and sum(r.bought) == pytest.approx(r.traded)
 
 
 def test_offtake_award_cost_and_reliability():
