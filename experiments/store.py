@@ -260,8 +260,12 @@ class _LongTable:
     def add(self, table: pa.Table) -> None:
         """Append the next runs' rows."""
         if self._writer is None:
+            # The time series' text columns arrive as Arrow dictionary arrays (experiments/worker.py), which
+            # Parquet's dictionary encoding takes as they are: no decoding, no hashing of ~16,000 strings a run
+            # (one run's dictionaries are those of the next, so the encoder keeps them). Without the Arrow
+            # schema in the file (store_schema=False) readers see plain text columns, not categoricals.
             self._writer = pq.ParquetWriter(self.partial, self.schema, compression=COMPRESSION,
-                                            use_dictionary=_text_columns(self.schema))
+                                            use_dictionary=_text_columns(self.schema), store_schema=False)
             self._groups = _RowGroups(self._writer)
         self._groups.add(table.cast(self.schema))
 
@@ -314,7 +318,23 @@ class _RowGroups:
         self.pending, self.rows = [], 0
 
     def _write(self, table: pa.Table) -> None:
-        self.writer.write_table(table, row_group_size=table.num_rows)
+        self.writer.write_table(_one_dictionary(table), row_group_size=table.num_rows)
+
+
+def _one_dictionary(table: pa.Table) -> pa.Table:
+    """The row group with one dictionary for each text column, decided by its rows alone, so the file's
+    bytes do not depend on how the runs were chunked. Runs of one scenario carry equal dictionaries and
+    pass unchanged (Parquet then writes their codes as they are); otherwise the column's texts are encoded
+    afresh, in order of first appearance."""
+    for i, f in enumerate(table.schema):
+        if not pa.types.is_dictionary(f.type):
+            continue
+        chunks = table.column(i).chunks
+        if all(c.dictionary.equals(chunks[0].dictionary) for c in chunks[1:]):
+            continue
+        text = pa.concat_arrays([c.dictionary_decode() for c in chunks])
+        table = table.set_column(i, f, pa.chunked_array([text.dictionary_encode().cast(f.type)]))
+    return table
 
 
 def _check_coverage(parts: list[tuple[int, int]], n_runs: int) -> None:
@@ -370,7 +390,8 @@ def _text_columns(schema: pa.Schema) -> list[str]:
     """The text columns: a long table's repeated names, dates and kinds, dictionary-encoded in Parquet. Its
     numbers are not (dictionary encoding a float column that does not repeat was most of the writer's time,
     and made the file larger)."""
-    return [f.name for f in schema if pa.types.is_string(f.type)]
+    return [f.name for f in schema
+            if pa.types.is_string(f.type) or (pa.types.is_dictionary(f.type) and pa.types.is_string(f.type.value_type))]
 
 
 def _write_ipc(table: pa.Table, path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Sequence
 
 import pyarrow as pa
@@ -18,11 +19,14 @@ import pyarrow as pa
 from experiments.design import RunSpec
 from sim.gctuning import few_collections
 
+_TEXT_CODES = pa.dictionary(pa.int32(), pa.string())
 TIMESERIES_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("tick", pa.int32()), ("date", pa.string()),
-    ("variable", pa.string()), ("agent", pa.string()), ("value", pa.float64()),
+    ("run_id", pa.string()), ("tick", pa.int32()), ("date", _TEXT_CODES),
+    ("variable", _TEXT_CODES), ("agent", _TEXT_CODES), ("value", pa.float64()),
 ])
-"""Columns of timeseries.parquet (docs/interfaces.md)."""
+"""Columns of timeseries.parquet (docs/interfaces.md) as chunks carry them: date, variable and agent as
+dictionary arrays (a run's ~16,000 rows hold a few hundred distinct texts). The store writes them to
+Parquet as they are, and readers get text columns (experiments/store.py)."""
 
 EVENTS_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("tick", pa.int32()), ("date", pa.string()), ("kind", pa.string()),
@@ -46,7 +50,8 @@ class BatchContext:
     parameters: list[str]
     """Varied dotted paths, in column order."""
     run_fn: Callable[..., Any] | None = None
-    """``run_world(cfg, seed=...)``-compatible callable; None means ``sim.runner.run_world``."""
+    """``run_world(cfg, seed=...)``-compatible callable; None means ``sim.runner.run_world`` (asked for
+    dictionary-encoded text columns, ``dictionary_text=True``)."""
     _configs: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def config_for(self, spec: RunSpec) -> Any:
@@ -123,7 +128,7 @@ def describe_error(exc: BaseException) -> str:
 def _default_run_fn() -> Callable[..., Any]:
     from sim.runner import run_world
 
-    return run_world
+    return partial(run_world, dictionary_text=True)   # the time series' text columns as TIMESERIES_SCHEMA has them
 
 
 def _scalar(name: str, value: Any) -> bool | int | float | str:
@@ -155,4 +160,6 @@ def _with_run_id(frame: Any, run_id: str, schema: pa.Schema) -> pa.Table:
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    return pa.concat_tables(tables) if tables else schema.empty_table()
+    """The runs' tables one after the other, each run a chunk. A text column's runs share one dictionary
+    (an Arrow IPC part file holds one a column; runs of one scenario have the same texts anyway)."""
+    return pa.concat_tables(tables).unify_dictionaries() if tables else schema.empty_table()

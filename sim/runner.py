@@ -71,22 +71,26 @@ def recorded_ticks(months: int, every: int) -> np.ndarray:
     return ticks
 
 
-def timeseries_table(model: ComputeMarketModel, every: int = 1) -> pa.Table:
+def timeseries_table(model: ComputeMarketModel, every: int = 1, *, dictionary_text: bool = False) -> pa.Table:
     """Long-format time series (market and agents), one row per recorded month and variable.
 
     Rows go series by series (the market's first, then each agent's), months in order within each.
+    With ``dictionary_text`` the date, variable and agent columns are Arrow dictionary arrays (indices
+    into the few hundred distinct texts, not ~16,000 strings each): the form a batch carries from its
+    workers to the store, which writes them as Parquet text columns without decoding them.
     """
+    text = _encoded if dictionary_text else _decoded
     ticks = recorded_ticks(model.tick, every)
     keys = [("market", var) for var in model.series] + list(model.agent_series)
     history = [*model.series.values(), *model.agent_series.values()]
     n_series, n_ticks = len(keys), len(ticks)
     values = np.array(history, dtype=float).reshape(n_series, model.tick)[:, ticks].ravel()
-    series_of_row = np.repeat(np.arange(n_series, dtype=np.int32), n_ticks)
+    variables, agents = _codes([var for _, var in keys]), _codes([agent for agent, _ in keys])
     return pa.table({
         "tick": np.tile(ticks, n_series),
-        "date": _decoded(model_dates(model, ticks), np.tile(np.arange(n_ticks, dtype=np.int32), n_series)),
-        "variable": _decoded([var for _, var in keys], series_of_row),
-        "agent": _decoded([agent for agent, _ in keys], series_of_row),
+        "date": text(model_dates(model, ticks), np.tile(np.arange(n_ticks, dtype=np.int32), n_series)),
+        "variable": text(variables[0], np.repeat(variables[1], n_ticks)),
+        "agent": text(agents[0], np.repeat(agents[1], n_ticks)),
         "value": pa.array(values, from_pandas=True),  # NaN (not recorded, e.g. a dead firm) as null
     })
 
@@ -109,15 +113,31 @@ def events_frame(model: ComputeMarketModel) -> pd.DataFrame:
     return events_table(model).to_pandas()
 
 
-def run_world(cfg: ScenarioConfig, seed: int, months: int | None = None, record_every: int | None = None) -> RunResult:
-    """Run one world. The result depends only on ``cfg`` and ``seed``."""
+def run_world(cfg: ScenarioConfig, seed: int, months: int | None = None, record_every: int | None = None,
+              dictionary_text: bool = False) -> RunResult:
+    """Run one world. The result depends only on ``cfg`` and ``seed``. (``dictionary_text``: the time
+    series' text columns as Arrow dictionary arrays, see :func:`timeseries_table`; batch workers ask for it.)"""
     model = simulate(cfg, seed, months)
     every = record_every or cfg.record.every
-    result = RunResult(model.outcomes(), timeseries_table(model, every), events_table(model))
+    result = RunResult(model.outcomes(), timeseries_table(model, every, dictionary_text=dictionary_text),
+                       events_table(model))
     model.release()   # its memory back now (and at all in the compiled build: ComputeMarketModel.release)
     return result
 
 
+def _codes(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """(the distinct texts in order of first appearance, each text's index among them): a dictionary
+    without repeats, the same for every run of a scenario."""
+    index: dict[str, int] = {}
+    codes = np.array([index.setdefault(t, len(index)) for t in texts], dtype=np.int32)
+    return list(index), codes
+
+
+def _encoded(labels: list[str], indices: np.ndarray) -> pa.Array:
+    """``labels[i]`` for every i in ``indices``, as an Arrow dictionary array (int32 indices, text values)."""
+    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.string()))
+
+
 def _decoded(labels: list[str], indices: np.ndarray) -> pa.Array:
     """``labels[i]`` for every i in ``indices``, as an Arrow text column."""
-    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.string())).dictionary_decode()
+    return _encoded(labels, indices).dictionary_decode()
