@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import numpy as np
+from pydantic import BaseModel
 
 from sim.config import ConfigError, ScenarioConfig, load_scenario, scenario_names
 
@@ -416,7 +417,7 @@ def _parameter(config: ScenarioConfig, path: str, src: str, where: str) -> Any:
         value = config.get_path(path)
     except ConfigError:
         raise ConfigError(src, where, _unknown_path(config, path)) from None
-    if isinstance(value, (dict, list)) or hasattr(value, "model_fields"):
+    if isinstance(value, (dict, list, BaseModel)):   # a table of the scenario (a section or an agent)
         raise ConfigError(src, where, f"{path!r} is a table, not a single parameter; name a field inside it")
     return value
 
