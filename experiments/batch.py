@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from experiments.backends import make_backend
+from experiments.backends.local import WORKER_MODULES
 from experiments.design import Design, RunSpec
 from experiments.store import BatchStore
 from experiments.worker import BatchContext, ChunkResult, run_chunk
@@ -41,8 +42,6 @@ MAX_CHUNK_RUNS = 8
 tail at the end of a batch (a 120-month world takes ~0.25 s)."""
 CHUNKS_PER_WORKER = 8
 """Target chunks per worker, for load balance between fast and slow worlds."""
-WORKER_MODULES = ("experiments.worker", "sim.runner")
-"""Modules every worker imports; preloaded once when workers come from a fork server."""
 
 
 @dataclass

@@ -57,11 +57,16 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_command(args: argparse.Namespace) -> int:
     """Run the batch described by parsed arguments; print results; return the exit code."""
     setup_logging(args.quiet)
+    backend = backend_of(args)
+    if backend == "local":   # the workers' fork server imports the model while this process imports the rest
+        from experiments.backends import default_workers
+        from experiments.backends.local import WORKER_MODULES, start_fork_server
+
+        start_fork_server(args.workers or default_workers(), WORKER_MODULES)
     from experiments.batch import WorkerCrash, default_out_dir, run_batch, summary_and_report
     from experiments.design import load_design
     from sim.config import ConfigError
 
-    backend = backend_of(args)
     try:
         design = load_design(args.target, runs=args.runs, seed=args.seed, name=args.name,
                              record_every=args.record_every, set_overrides=args.overrides)

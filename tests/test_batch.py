@@ -236,3 +236,17 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, case):
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]  # exactly one line
     assert done.stderr.startswith(expected), done.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_the_fork_server_starts_before_the_batch_needs_it():
+    """The batch command starts the workers' fork server first, so its imports overlap the command's own."""
+    from multiprocessing import forkserver
+
+    from experiments.backends.local import WORKER_MODULES, safe_start_method, start_fork_server
+
+    assert start_fork_server(1, WORKER_MODULES) is False   # one worker runs in this process
+    if safe_start_method() != "forkserver":
+        pytest.skip("workers are not forked from a server on this platform")
+    assert start_fork_server(2, WORKER_MODULES) is True
+    assert forkserver._forkserver._forkserver_pid is not None   # running (a second call reuses it)
+    assert start_fork_server(2, WORKER_MODULES) is True

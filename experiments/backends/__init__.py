@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
-from sim.config import ConfigError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,6 +50,8 @@ def make_backend(name: str = "local", *, workers: int | None = None, address: st
 
     ``preload``: modules every local worker needs (imported once by a fork server).
     """
+    from sim.config import ConfigError   # here: the batch command imports this package before the model's modules
+
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ConfigError("command line", "--workers", f"must be a positive integer (got {workers!r})")
     if name == "local":
