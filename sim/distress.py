@@ -306,14 +306,18 @@ def default_firm(m, firm, debts) -> None:
                 if claim > 1e-9:
                     damages.append((k.cloud, claim, k.id))
             m.book.move(k, "defaulted")
-    m._prune_contracts()   # off the open lists; projects built for them are the clouds' to sell again
-    # capacity: a fire sale to the rival with most cash among those who think it worth the price, else stranded
-    proceeds = 0.0
     if firm.kind == "cloud":
+        # its pipeline is abandoned: withdrawn before its contracts leave the open lists, so its projects keep
+        # the contract they were for on their record and the pruning finds none of them to free (before
+        # session 12 it first freed them to spec, then they were withdrawn)
         for pr in m.projects:
             if pr.cloud == firm.uid and pr.status in ("announced", "permitting", "interconnection", "construction"):
                 m.book.move(pr, "withdrawn")
                 m._project_ended(pr)
+    m._prune_contracts()   # off the open lists; projects built for them are the clouds' to sell again
+    # capacity: a fire sale to the rival with most cash among those who think it worth the price, else stranded
+    proceeds = 0.0
+    if firm.kind == "cloud":
         gw = firm.fleet_gw
         if gw > 0:
             price = LIQUIDATION_DISCOUNT * firm.book_value_busd

@@ -428,3 +428,14 @@ def test_a_labs_default_frees_the_projects_built_for_its_contracts(tiny):
     distress.default_firm(m, lab, [])
     assert k.status == "defaulted" and pr.contract == ""
     assert c.position().free_pipeline_gw == pytest.approx(0.6) and not m.contracts_cloud[c.uid]
+
+
+def test_a_defaulting_clouds_pipeline_is_withdrawn_with_the_contract_it_was_for(tiny):
+    """A cloud that defaults abandons its pipeline: each project is withdrawn, its land freed, and its record
+    still names the contract it was for (it is not first freed to spec capacity)."""
+    m, c, lab, k, pr = project_for_a_contract(tiny)
+    land_before = c.land_used_gw
+    distress.default_firm(m, c, [])
+    assert k.status == "defaulted" and pr.status == "withdrawn" and pr.contract == k.id
+    assert pr not in m.projects_of(c.uid) and c.land_used_gw == pytest.approx(max(land_before - 0.6, 0.0))
+    assert not m.contracts_cloud[c.uid] and k not in m.contracts_lab[lab.uid]
