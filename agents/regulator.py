@@ -32,7 +32,6 @@ class Regulator(mesa.Agent):
         self.p = p
         self.moratorium_until = -1
         self.pressure = 0.0
-        self.grid_credit_gw = p.grid_gw_per_year / 12.0
         # what its monthly decisions read, typed copies of the scenario's (pydantic) values, computed as the
         # methods below did each time (the same numbers): a read of a pydantic attribute goes through its
         # ``__getattr__`` hook, ~400 instructions, a native one a few (as agents.cloud.Cloud's copies)
@@ -47,6 +46,7 @@ class Regulator(mesa.Agent):
         self.litigation_delay_months: float = p.litigation_delay_months
         self.grid_gw_per_year: float = p.grid_gw_per_year
         self.grid_gw_per_month: float = p.grid_gw_per_year / 12.0
+        self.grid_credit_gw = self.grid_gw_per_month   # connection capacity banked: a month's at the start
         # cached GW awaiting review and awaiting grid connection; None when a project of it moved in or out
         self._queues_gw: tuple[float, float] | None = None
 

@@ -5,7 +5,8 @@ writes (a missing value, NaN, is a null there); pandas views of them are made on
 first use. A run's tables hold ~16,000
 rows, most of them repeats of a few hundred distinct texts (dates, variable and
 agent names); those are written as indices into a short dictionary and decoded
-in one step instead of as ~16,000 Python strings per column.
+in one step instead of as ~16,000 Python strings per column (a batch's workers keep
+the time series' text columns as those indices: ``dictionary_text``).
 """
 
 from __future__ import annotations
