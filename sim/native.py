@@ -6,7 +6,8 @@ attribute access, arithmetic and calls into native code: 2.9 times fewer instruc
 results bit for bit (tests/test_native.py runs worlds both ways and compares every table). Nothing
 else changes: the compiled modules are imported in place of the sources when present.
 
-    python sim/native.py build     # compile MODULES in place (needs mypy and a C compiler): make native
+    python sim/native.py build     # compile MODULES in place (needs mypy and a C compiler)
+    python sim/native.py ensure    # build unless a current build is there: make native
     python sim/native.py clean     # remove the compiled modules, back to plain Python: make pure
     python sim/native.py status    # which build is in use
 
@@ -138,6 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         build(quiet="-v" not in args)
         print(f"compiled {len(MODULES)} modules in place ({len(compiled_files())} extension files); "
               f"`make pure` removes them")
+    elif cmd == "ensure":   # build only when there is no current build (make native, make bench)
+        try:
+            current = check()
+        except StaleBuild:
+            current = False
+        if not current:
+            build(quiet="-v" not in args)
+        print(f"compiled: {len(MODULES)} modules ({'already current' if current else 'built now'}); "
+              f"`make pure` removes them")
     elif cmd == "clean":
         gone = clean()
         print(f"removed {len(gone)} files: the sources run as plain Python")
@@ -145,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))
         print("compiled (make native)" if check() and active() else "plain Python (sources)")
     else:
-        print(f"error: unknown command {cmd!r}; allowed: build, clean, status", file=sys.stderr)
+        print(f"error: unknown command {cmd!r}; allowed: build, ensure, clean, status", file=sys.stderr)
         return 2
     return 0
 

@@ -148,3 +148,22 @@ def test_finished_worlds_free_their_memory_in_both_builds(trees):
     it walk all of it (~10 % of a compiled worker's time)."""
     for tree in trees:
         assert _run(tree, "-c", FREED).stdout.split() == ["0", "0"], tree
+
+
+@pytest.mark.parametrize("state, builds", [(True, False), (False, True), ("stale", True)])
+def test_ensure_compiles_only_without_a_current_build(monkeypatch, capsys, state, builds):
+    """`make native` (``sim/native.py ensure``) compiles when there is no build or a stale one, not again
+    when the build is current."""
+    from sim import native
+
+    def check(root=native.ROOT):
+        if state == "stale":
+            raise native.StaleBuild("a source changed")
+        return state
+
+    built = []
+    monkeypatch.setattr(native, "check", check)
+    monkeypatch.setattr(native, "build", lambda root=native.ROOT, quiet=True: built.append(quiet))
+    assert native.main(["ensure"]) == 0
+    assert bool(built) == builds
+    assert ("built now" if builds else "already current") in capsys.readouterr().out
