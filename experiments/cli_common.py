@@ -37,26 +37,12 @@ def add_rerun_options(p: argparse.ArgumentParser, resume_help: str) -> None:
 
 def check_out_dir(out: str | Path, *, resume: bool = False, overwrite: bool = False, option: str = "--out",
                   other: str = "", beside: bool = False, can_resume: bool = True) -> None:
-    """Refuse, before anything runs or is written, a result folder the command may not or cannot write.
+    """The result-folder checks every command makes before it runs (``experiments.store.check_folder``,
+    imported when called: the batch store's module loads Arrow)."""
+    from experiments.store import check_folder
 
-    ``out`` must be a directory or not exist yet; an existing non-empty one needs ``--resume`` or
-    ``--overwrite`` (whether it is a result folder of the right kind is the caller's check); and the
-    place where it goes must take new files (``store.check_writable``, the batch store's own check).
-    ``other`` names the command's other way to pick a folder (``"--name"`` for batch) for the hint;
-    ``can_resume`` False leaves --resume out of it. Raises ConfigError, one line:
-    ``<folder>: --out: <what is wrong>``.
-    """
-    from experiments.store import check_writable
-    from sim.config import ConfigError
-
-    out = Path(out)
-    choose = f"choose another {option}" + (f" or {other}" if other else "")
-    if out.exists() and not out.is_dir():
-        raise ConfigError(str(out), option, f"exists and is not a directory; {choose}")
-    if out.is_dir() and not (resume or overwrite) and any(out.iterdir()):
-        again = "pass --resume to complete it, --overwrite to replace it," if can_resume else "pass --overwrite to replace it"
-        raise ConfigError(str(out), option, f"already exists; {again} or {choose}")
-    check_writable(out, option, beside)
+    check_folder(out, resume=resume, overwrite=overwrite, option=option, other=other, beside=beside,
+                 can_resume=can_resume)
 
 
 def without_name_hint(exc: Exception) -> Exception:

@@ -76,24 +76,15 @@ class BatchStore:
 
     # ------------------------------------------------------------------ checks (no writes)
     def check_target(self, *, resume: bool, overwrite: bool) -> None:
-        """Refuse, before anything is written, a folder the batch may not or cannot write to."""
-        out, where = self.out_dir, "--out"
+        """Refuse, before anything is written, a folder the batch may not or cannot write to: the checks of
+        every result folder (``check_folder``), and --resume or --overwrite only for a batch's folder."""
+        out = self.out_dir
         if resume and overwrite:
             raise ConfigError("command line", "--resume", "cannot be combined with --overwrite; choose one")
-        if out.exists() and not out.is_dir():
-            raise ConfigError(str(out), where, "exists and is not a directory; choose another --out or --name")
-        if out.is_dir() and any(out.iterdir()):
-            is_batch = (out / MANIFEST).is_file() or self.parts_dir.is_dir()
-            if not (resume or overwrite):
-                raise ConfigError(str(out), where, "already exists; pass --resume to complete it, "
-                                  "--overwrite to replace it, or choose another --name")
-            if not is_batch:
-                raise ConfigError(str(out), where, "is not a batch result folder (no manifest.json); "
-                                  "refusing to resume or replace it")
-        self._check_writable()
-
-    def _check_writable(self) -> None:
-        check_writable(self.out_dir)
+        check_folder(out, resume=resume, overwrite=overwrite, other="--name")
+        if out.is_dir() and any(out.iterdir()) and not ((out / MANIFEST).is_file() or self.parts_dir.is_dir()):
+            raise ConfigError(str(out), "--out", "is not a batch result folder (no manifest.json); "
+                              "refusing to resume or replace it")
 
     def read_manifest(self) -> dict[str, Any] | None:
         """The manifest, or None when there is none yet."""
@@ -359,6 +350,27 @@ def _common_type(name: str, types: list[pa.DataType]) -> pa.DataType:
     if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in kinds):
         return pa.float64()
     return pa.string()
+
+
+def check_folder(out: str | Path, *, resume: bool = False, overwrite: bool = False, option: str = "--out",
+                 other: str = "", beside: bool = False, can_resume: bool = True) -> None:
+    """Refuse, before anything runs or is written, a result folder a command may not or cannot write.
+
+    ``out`` must be a directory or not exist yet; an existing non-empty one needs ``resume`` or
+    ``overwrite`` (whether it is a result folder of the right kind is the caller's check); and the
+    place where it goes must take new files (``check_writable``). ``other`` names the command's other
+    way to pick a folder (``"--name"`` for batch) for the hint; ``can_resume`` False leaves --resume out
+    of it. Raises ConfigError, one line: ``<folder>: --out: <what is wrong>``. (The commands call it
+    before their work; the batch store again, through ``BatchStore.check_target``.)
+    """
+    out = Path(out)
+    choose = f"choose another {option}" + (f" or {other}" if other else "")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(str(out), option, f"exists and is not a directory; {choose}")
+    if out.is_dir() and not (resume or overwrite) and any(out.iterdir()):
+        again = "pass --resume to complete it, --overwrite to replace it," if can_resume else "pass --overwrite to replace it"
+        raise ConfigError(str(out), option, f"already exists; {again} or {choose}")
+    check_writable(out, option, beside)
 
 
 def check_writable(out: Path, option: str = "--out", beside: bool = False) -> None:

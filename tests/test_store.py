@@ -181,7 +181,7 @@ def test_existing_folder_needs_resume_or_overwrite(tmp_path):
     with pytest.raises(ConfigError) as err:
         BatchStore(out).check_target(resume=False, overwrite=False)
     assert str(err.value) == (f"{out}: --out: already exists; pass --resume to complete it, "
-                              "--overwrite to replace it, or choose another --name")
+                              "--overwrite to replace it, or choose another --out or --name")
     BatchStore(out).check_target(resume=True, overwrite=False)
     BatchStore(out).check_target(resume=False, overwrite=True)
 
