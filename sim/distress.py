@@ -294,13 +294,13 @@ def default_firm(m, firm, debts) -> None:
     # loss is the cost of replacing the compute, which the model does not price)
     mk = m.cfg.market
     ks = m.contracts_lab.get(firm.uid, []) if firm.kind == "lab" else m.contracts_cloud.get(firm.uid, [])
-    lost_contracts: list[tuple[str, float]] = []   # (counterparty, rest of the contract)
+    lost_contracts: list[tuple[str, float, str]] = []   # (counterparty, rest of the contract, contract)
     damages: list[tuple[str, float, str]] = []      # (cloud, claim, contract)
     for k in list(ks):
         if k.status in ("signed", "active"):
             other = k.cloud if firm.kind == "lab" else k.lab
             left = contract_months_left(k, m.tick)   # (distress comes after settlement)
-            lost_contracts.append((other, k.gw * k.price * k.top_share * left))
+            lost_contracts.append((other, k.gw * k.price * k.top_share * left, k.id))
             if firm.kind == "lab":
                 claim = contract_damages(k.gw, k.price, k.top_share, left, mk.contract_damages_months)
                 if claim > 1e-9:
@@ -373,15 +373,12 @@ def default_firm(m, firm, debts) -> None:
         m.book.move(l, "defaulted")
     for (payee, amt, _kind), owed in zip(debts, recoveries[len(loans):]):
         _note_loss(m, payee, firm.uid, amt - m.ledger.pay(firm.uid, payee, owed, "recovery"))
-    recovered: dict[str, float] = {}
+    recovered: dict[str, float] = {}   # contract -> damages paid for it
     for (cloud, _claim, kid), owed in zip(damages, recoveries[len(loans) + len(debts):]):
-        paid = m.ledger.pay(firm.uid, cloud, owed, "contract_damages", kid)
-        recovered[cloud] = recovered.get(cloud, 0.0) + paid
-    for other, lost in lost_contracts:   # the rest of each contract, less what the claims recovered
-        back = min(recovered.get(other, 0.0), lost)
-        if back:
-            recovered[other] -= back
-        _note_loss(m, other, firm.uid, lost - back)
+        recovered[kid] = m.ledger.pay(firm.uid, cloud, owed, "contract_damages", kid)
+    for other, lost, kid in lost_contracts:   # the rest of each contract, less what its own claim recovered
+        back = recovered.get(kid, 0.0)   # (at most its claim, at most the rest of the contract: contract_damages)
+        _note_loss(m, other, firm.uid, lost - (back if back < lost else lost))
     # shareholders: what is left after the claims, by share to the stakes held (the chipmaker's vendor equity,
     # investors' rounds), the rest to the firm's other owners outside the model; each stake loses the rest
     stakes = m.held_stakes_in(firm.uid)

@@ -439,3 +439,24 @@ def test_a_defaulting_clouds_pipeline_is_withdrawn_with_the_contract_it_was_for(
     assert k.status == "defaulted" and pr.status == "withdrawn" and pr.contract == k.id
     assert pr not in m.projects_of(c.uid) and c.land_used_gw == pytest.approx(max(land_before - 0.6, 0.0))
     assert not m.contracts_cloud[c.uid] and k not in m.contracts_lab[lab.uid]
+
+
+def test_each_contract_loss_is_net_of_its_own_damages(tiny):
+    """A defaulting lab with two contracts at one cloud: the cloud's noted loss on each is the rest of that
+    contract less the damages recovered for it (before session 12 the cloud's recoveries were pooled and set
+    against its contracts in order, the same total split differently)."""
+    from sim.economics import contract_damages
+    from sim.positions import contract_months_left
+
+    m, c, lab, _k, _pr = project_for_a_contract(tiny)
+    m.cfg.market.contract_damages_months = 12.0
+    ks = [k for k in m.contracts_lab[lab.uid] if k.cloud == c.uid and k.status in ("signed", "active")]
+    assert len(ks) == 2 and not [l for l in m.loans_of(lab.uid) if l.status == "active"]
+    lost = [k.gw * k.price * k.top_share * contract_months_left(k, m.tick) for k in ks]
+    claims = [contract_damages(k.gw, k.price, k.top_share, contract_months_left(k, m.tick), 12.0) for k in ks]
+    assert all(0.0 < cl < lo for cl, lo in zip(claims, lost))
+    m.ledger.pay(lab.uid, "staff", lab.cash_busd, "operating_cost")
+    m.ledger.pay("investors", lab.uid, 0.5 * sum(claims), "equity_round")   # half of the claims: paid pro rata
+    distress.default_firm(m, lab, [])
+    noted = [amt for _t, culprit, amt in m.stats.counterparty_losses[c.uid] if culprit == lab.uid]
+    assert noted == pytest.approx([lo - 0.5 * cl for lo, cl in zip(lost, claims)])
